@@ -1,0 +1,8 @@
+//! The audit trail: an append-only, hash-chained log per workspace.
+//!
+//! Each event's hash covers its own fields and the previous event's hash, so editing or
+//! deleting any stored row breaks every later link. `verify` walks a chain and names the
+//! first broken link.
+
+pub mod chain;
+pub mod verify;

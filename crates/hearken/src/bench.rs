@@ -1,0 +1,295 @@
+//! `hearken bench`: import throughput, raw insert rate, inbox page latency and resident
+//! memory on a database of the given size, for SQLite or PostgreSQL. A benchmark, never a
+//! test: it prints figures and asserts nothing.
+//!
+//! The rows are the TWCS head sample replicated with fresh ids (reply ids shifted the same
+//! way, so each copy keeps its threads) until the requested count.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Settings;
+use crate::domain::message::IncomingMessage;
+use crate::domain::{Actor, WorkspaceId};
+use crate::import::{self, progress::Progress, twcs};
+use crate::storage::{self, DynStore, InboxFilter};
+
+/// Options of the benchmark.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// The TWCS CSV to replicate.
+    #[arg(
+        long,
+        default_value = "../shared/data/conversations/twcs/twcs_head_sample.csv"
+    )]
+    pub twcs: PathBuf,
+    /// How many messages to import.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    /// Database URL; default a fresh SQLite file in a temporary directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Inbox queries to time per kind.
+    #[arg(long, default_value_t = 300)]
+    pub queries: usize,
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(_settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.twcs).with_context(|| format!("reading {}", args.twcs.display()))?;
+    let base: Vec<IncomingMessage> = twcs::parse(&bytes)
+        .filter_map(Result::ok)
+        .map(|(_, m)| m)
+        .collect();
+    anyhow::ensure!(!base.is_empty(), "no rows in {}", args.twcs.display());
+    let rows = replicate(&base, args.rows);
+    let (url, _tmp) = database_url(&args)?;
+    let store = storage::connect(&url).await?;
+    println!("backend: {}  rows: {}", store.backend(), rows.len());
+
+    let raw = raw_insert_rate(&store, &url, &rows).await?;
+    println!("raw insert into a bare table: {:.0} rows/s", raw);
+
+    let ws = WorkspaceId(store.create_workspace("bench", "bench").await?.id);
+    let started = Instant::now();
+    let numbered = rows
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, m)| Ok((i as u64 + 1, m)));
+    let summary = import::run(
+        &store,
+        ws,
+        &Actor::System("bench"),
+        numbered,
+        &Progress::for_rows(rows.len() as u64),
+    )
+    .await?;
+    let secs = started.elapsed().as_secs_f64();
+    let rate = summary.imported as f64 / secs;
+    println!(
+        "import: {} messages in {:.1} s = {:.0} messages/s ({:.0}% of raw)",
+        summary.imported,
+        secs,
+        rate,
+        100.0 * rate / raw
+    );
+
+    inbox_latency(
+        &store,
+        ws,
+        "newest first, waiting for us",
+        InboxFilter {
+            waiting: true,
+            ..Default::default()
+        },
+        args.queries,
+    )
+    .await?;
+    inbox_latency(
+        &store,
+        ws,
+        "filter status=new, channel=x",
+        InboxFilter {
+            status: Some("new".into()),
+            channel: Some("x".into()),
+            ..Default::default()
+        },
+        args.queries,
+    )
+    .await?;
+    inbox_latency(
+        &store,
+        ws,
+        "filter tag (none match)",
+        InboxFilter {
+            tag: Some("vip".into()),
+            ..Default::default()
+        },
+        args.queries.min(50),
+    )
+    .await?;
+    println!("resident memory: {} (peak {})", rss("VmRSS"), rss("VmHWM"));
+    Ok(())
+}
+
+/// Copies of the base rows with ids offset per copy until `n` rows.
+pub fn replicate(base: &[IncomingMessage], n: usize) -> Vec<IncomingMessage> {
+    let mut out = Vec::with_capacity(n);
+    let mut copy = 0u64;
+    while out.len() < n {
+        for m in base {
+            if out.len() == n {
+                break;
+            }
+            let mut m = m.clone();
+            if copy > 0 {
+                m.platform_id = format!("{}-{copy}", m.platform_id);
+                m.reply_to = m.reply_to.map(|r| format!("{r}-{copy}"));
+                if let Some(c) = m.customer.as_mut() {
+                    c.platform_user_id = format!("{}-{copy}", c.platform_user_id);
+                }
+            }
+            out.push(m);
+        }
+        copy += 1;
+    }
+    out
+}
+
+fn database_url(args: &BenchArgs) -> anyhow::Result<(String, Option<tempfile_dir::TempDir>)> {
+    if let Some(u) = &args.database_url {
+        return Ok((u.clone(), None));
+    }
+    let dir = tempfile_dir::TempDir::new()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    Ok((url, Some(dir)))
+}
+
+/// The same rows into a bare table with one index, in the same batch size, same database.
+async fn raw_insert_rate(
+    store: &DynStore,
+    url: &str,
+    rows: &[IncomingMessage],
+) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    raw::insert_all(url, rows, import::BATCH_SIZE).await?;
+    let _ = store;
+    Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn inbox_latency(
+    store: &DynStore,
+    ws: WorkspaceId,
+    label: &str,
+    filter: InboxFilter,
+    n: usize,
+) -> anyhow::Result<()> {
+    let mut times = Vec::with_capacity(n);
+    let mut cursor = None;
+    for _ in 0..n {
+        let f = InboxFilter {
+            after: cursor,
+            ..filter.clone()
+        };
+        let t = Instant::now();
+        let page = store.inbox(ws, &f, 50).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        // Walk a few pages deep, then start over, so both first and later pages count.
+        cursor = match page.last() {
+            Some(r) if times.len() % 10 != 0 => Some(crate::storage::InboxCursor {
+                activity_at: r.activity_at,
+                id: r.id,
+            }),
+            _ => None,
+        };
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let pct = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+    println!(
+        "inbox page of 50 ({label}): p50 {:.2} ms, p99 {:.2} ms over {n} queries",
+        pct(0.5),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+fn rss(field: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .map(|l| l[field.len() + 1..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A temporary directory removed on drop, without a dev-only dependency.
+mod tempfile_dir {
+    use std::path::{Path, PathBuf};
+
+    pub struct TempDir(PathBuf);
+
+    impl TempDir {
+        pub fn new() -> std::io::Result<TempDir> {
+            let p = std::env::temp_dir().join(format!(
+                "hearken-bench-{}",
+                crate::auth::secret::new_token()
+            ));
+            std::fs::create_dir_all(&p)?;
+            Ok(TempDir(p))
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+mod raw {
+    use sqlx::Connection;
+
+    use crate::domain::message::IncomingMessage;
+
+    const CREATE: &str = "CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, \
+        platform_id TEXT NOT NULL UNIQUE, direction TEXT NOT NULL, reply_to TEXT, \
+        account TEXT NOT NULL, text TEXT NOT NULL, platform_time BIGINT NOT NULL)";
+    const INSERT: &str = "INSERT INTO bench_raw (id, platform_id, direction, reply_to, account, \
+        text, platform_time) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+    macro_rules! insert_with {
+        ($conn:expr, $rows:expr, $batch:expr) => {{
+            sqlx::query(CREATE).execute(&mut $conn).await?;
+            for (n, chunk) in $rows.chunks($batch).enumerate() {
+                let mut tx = $conn.begin().await?;
+                for (i, m) in chunk.iter().enumerate() {
+                    sqlx::query(INSERT)
+                        .bind((n * $batch + i) as i64)
+                        .bind(&m.platform_id)
+                        .bind(m.direction.as_str())
+                        .bind(&m.reply_to)
+                        .bind(&m.account)
+                        .bind(&m.text)
+                        .bind(m.platform_time)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+        }};
+    }
+
+    /// Inserts every row in transactions of `batch`.
+    pub async fn insert_all(
+        url: &str,
+        rows: &[IncomingMessage],
+        batch: usize,
+    ) -> anyhow::Result<()> {
+        if url.starts_with("sqlite:") {
+            use std::str::FromStr;
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+            insert_with!(conn, rows, batch);
+        } else {
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            sqlx::query("DROP TABLE IF EXISTS bench_raw")
+                .execute(&mut conn)
+                .await?;
+            insert_with!(conn, rows, batch);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,370 @@
+//! The `hearken` command line: one binary for the server, the demo, data moves and admin.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::AppState;
+use crate::auth::password;
+use crate::auth::secret::{new_api_token, new_token, token_hash};
+use crate::auth::users::{self, NewUserRequest};
+use crate::config::Settings;
+use crate::domain::role::Role;
+use crate::domain::{Actor, WorkspaceId};
+use crate::import::{self, progress::Progress, Format};
+use crate::storage::{self, DynStore};
+
+/// Hearken: a social customer care desk.
+#[derive(Parser)]
+#[command(name = "hearken", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (otherwise defaults and HEARKEN_* variables).
+    #[arg(long, global = true, env = "HEARKEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Run a demo on a fresh embedded database with bundled sample data and live traffic.
+    Demo(crate::demo::DemoArgs),
+    /// Import messages from a file.
+    Import(ImportArgs),
+    /// Export every message as canonical NDJSON.
+    Export(ExportArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Measure import and inbox performance.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Which workspace a command works in.
+#[derive(Args, Clone)]
+pub struct WorkspaceArg {
+    /// Workspace slug; created if it does not exist.
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The file's format.
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// The file to read.
+    pub file: PathBuf,
+    /// Print a JSON summary {"read","imported","duplicates","rejected"}.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Only `ndjson` is written.
+    #[arg(long, default_value = "ndjson")]
+    pub format: String,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints a generated password unless one comes on standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Change a user's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Set a new password (generated and printed unless --password-stdin); ends sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify a workspace's hash chain and report the first broken link.
+    Verify {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(settings.log_format);
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Demo(args) => crate::demo::run(settings, args).await,
+        Command::Bench(args) => crate::bench::run(settings, args).await,
+        other => {
+            let store = open(&settings).await?;
+            admin(&store, other).await
+        }
+    }
+}
+
+async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Import(a) => import_file(store, a).await,
+        Command::Export(a) => export(store, a).await,
+        Command::User(u) => user(store, u).await,
+        Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
+        Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
+        Command::Serve | Command::Demo(_) | Command::Bench(_) => unreachable!("handled by run"),
+    }
+}
+
+/// Opens the configured database, creating its directory for SQLite.
+pub async fn open(settings: &Settings) -> anyhow::Result<DynStore> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    }
+    let store = storage::connect(&url)
+        .await
+        .context("opening the database")?;
+    tracing::info!(backend = store.backend(), "database ready");
+    Ok(store)
+}
+
+/// The workspace with this slug, created if missing.
+pub async fn ensure_workspace(store: &DynStore, slug: &str) -> anyhow::Result<WorkspaceId> {
+    if let Some(w) = store.workspace_by_slug(slug).await? {
+        return Ok(WorkspaceId(w.id));
+    }
+    let valid = !slug.is_empty()
+        && slug.len() <= 64
+        && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        bail!("a workspace slug is 1 to 64 letters, digits or dashes");
+    }
+    let w = store.create_workspace(slug, slug).await?;
+    Ok(WorkspaceId(w.id))
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let listen = settings.listen;
+    let state = AppState::new(store, settings);
+    serve_state(state, listen).await
+}
+
+/// Binds and serves until Ctrl-C.
+pub async fn serve_state(state: AppState, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let app = crate::http::router::router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listen, "Hearken listening on http://{listen}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
+async fn import_file(store: &DynStore, a: ImportArgs) -> anyhow::Result<()> {
+    let ws = ensure_workspace(store, &a.ws.workspace).await?;
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let estimate = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    let progress = Progress::for_rows(estimate);
+    let rows = import::parse(a.format, &bytes);
+    let summary = import::run(store, ws, &Actor::System("import"), rows, &progress).await?;
+    if a.json {
+        let short = serde_json::json!({
+            "read": summary.read, "imported": summary.imported,
+            "duplicates": summary.duplicates, "rejected": summary.rejected,
+            "rejections": summary.rejections,
+        });
+        println!("{short}");
+    } else {
+        println!(
+            "read {}, imported {}, duplicates {}, rejected {}",
+            summary.read, summary.imported, summary.duplicates, summary.rejected
+        );
+        for r in summary.rejections.iter().take(50) {
+            println!("  line {}: {}", r.line, r.reason);
+        }
+    }
+    Ok(())
+}
+
+async fn export(store: &DynStore, a: ExportArgs) -> anyhow::Result<()> {
+    if a.format != "ndjson" {
+        bail!("only --format ndjson can be exported");
+    }
+    let ws = ensure_workspace(store, &a.ws.workspace).await?;
+    let mut out: Box<dyn std::io::Write + Send> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let n = crate::export::write_ndjson(store, ws, &mut out).await?;
+    eprintln!("exported {n} messages");
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok((s.trim_end_matches(['\n', '\r']).to_owned(), false));
+    }
+    Ok((new_token()[..20].to_owned(), true))
+}
+
+async fn user(store: &DynStore, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+            ws,
+        } => {
+            let ws = ensure_workspace(store, &ws.workspace).await?;
+            let (pw, generated) = read_password(password_stdin)?;
+            let req = NewUserRequest {
+                name,
+                email,
+                role,
+                password: pw.clone(),
+            };
+            let u = users::create(store, ws, &req, &Actor::System("cli"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created user {} ({}) with role {}", u.id, u.email, u.role);
+            if generated {
+                println!("password: {pw}");
+            }
+        }
+        UserCommand::SetRole { email, role } => {
+            let u = find_user(store, &email).await?;
+            let role: Role = role.parse()?;
+            store
+                .set_role(
+                    WorkspaceId(u.workspace_id),
+                    u.id,
+                    role,
+                    &Actor::System("cli"),
+                )
+                .await?;
+            println!("user {} is now {}", u.id, role);
+        }
+        UserCommand::ResetPassword {
+            email,
+            password_stdin,
+        } => {
+            let u = find_user(store, &email).await?;
+            let (pw, generated) = read_password(password_stdin)?;
+            let hash = password::hash(&pw)?;
+            store
+                .set_password(
+                    WorkspaceId(u.workspace_id),
+                    u.id,
+                    &hash,
+                    &Actor::System("cli"),
+                )
+                .await?;
+            println!(
+                "password reset for user {}; their sessions have ended",
+                u.id
+            );
+            if generated {
+                println!("password: {pw}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn find_user(store: &DynStore, email: &str) -> anyhow::Result<crate::storage::UserRow> {
+    store
+        .user_by_email(&email.trim().to_lowercase())
+        .await?
+        .with_context(|| "no user with that email".to_string())
+}
+
+async fn token(store: &DynStore, email: &str, name: &str) -> anyhow::Result<()> {
+    let u = find_user(store, email).await?;
+    let token = new_api_token();
+    store
+        .create_token(
+            WorkspaceId(u.workspace_id),
+            u.id,
+            name,
+            &token_hash(&token),
+            &Actor::System("cli"),
+        )
+        .await?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn verify(store: &DynStore, slug: &str) -> anyhow::Result<()> {
+    let ws = store
+        .workspace_by_slug(slug)
+        .await?
+        .context("no such workspace")?;
+    match crate::audit::verify::verify(store, WorkspaceId(ws.id)).await? {
+        crate::audit::verify::Verdict::Intact { events, head } => {
+            println!("audit chain intact: {events} events, head {head}");
+            Ok(())
+        }
+        crate::audit::verify::Verdict::Broken { seq, id, reason } => {
+            bail!("audit chain broken at sequence {seq} (row id {id}): {reason}")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Users, roles, tokens and accounts over the API.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::secret::{new_api_token, token_hash};
+use crate::auth::users::{self, NewUserRequest};
+use crate::auth::Principal;
+use crate::domain::role::{Permission, Role};
+use crate::domain::Actor;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::session::require;
+use crate::http::views::UserView;
+use crate::storage::AccountRow;
+
+/// Users of the workspace.
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    require(&who, Permission::ManageUsers)?;
+    Ok(Json(
+        state
+            .store
+            .users(who.workspace)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserRequest, responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(req): Json<NewUserRequest>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    require(&who, Permission::ManageUsers)?;
+    let user = users::create(&state.store, who.workspace, &req, &Actor::User(who.user_id)).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// A role change.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RoleRequest {
+    pub role: String,
+}
+
+/// Set a user's role.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = RoleRequest, responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+pub async fn set_role(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<RoleRequest>,
+) -> Result<Json<UserView>, ApiError> {
+    require(&who, Permission::ManageUsers)?;
+    let role: Role = req
+        .role
+        .parse()
+        .map_err(|e: crate::domain::role::UnknownRole| ApiError::BadRequest(e.to_string()))?;
+    Ok(Json(
+        state
+            .store
+            .set_role(who.workspace, id, role, &Actor::User(who.user_id))
+            .await?
+            .into(),
+    ))
+}
+
+/// A token to create.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    pub name: String,
+}
+
+/// The new token, shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub id: i64,
+    pub token: String,
+}
+
+/// Create an API token for a user; the token is shown only in this response.
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)), request_body = TokenRequest, responses((status = 201, body = TokenResponse)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    require(&who, Permission::ManageUsers)?;
+    state
+        .store
+        .user(who.workspace, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "a token name is 1 to 100 characters".into(),
+        ));
+    }
+    let token = new_api_token();
+    let row = state
+        .store
+        .create_token(
+            who.workspace,
+            id,
+            name,
+            &token_hash(&token),
+            &Actor::User(who.user_id),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse { id: row.id, token }),
+    ))
+}
+
+/// Connected accounts.
+#[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = Vec<AccountRow>)))]
+pub async fn accounts(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<AccountRow>>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    Ok(Json(state.store.accounts(who.workspace).await?))
+}

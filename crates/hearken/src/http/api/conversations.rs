@@ -1,0 +1,150 @@
+//! Conversations over the API: the inbox, one conversation, and working it.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::domain::role::Permission;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::session::require;
+use crate::http::ui::conversation::load;
+use crate::http::views::{ConversationView, MessageView, NoteView};
+use crate::inbox::{self, ChangeRequest, InboxParams};
+use crate::replies::send::send_reply;
+
+/// One inbox page.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InboxResponse {
+    pub conversations: Vec<ConversationView>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The unified inbox, newest activity first, with keyset pagination.
+#[utoipa::path(get, path = "/api/v1/conversations", params(InboxParams), responses((status = 200, body = InboxResponse), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<InboxParams>,
+) -> Result<Json<InboxResponse>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    let page = inbox::list(&state, &who, &p).await?;
+    Ok(Json(InboxResponse {
+        conversations: page.rows.into_iter().map(Into::into).collect(),
+        next: page.next,
+    }))
+}
+
+/// A conversation with its thread.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversationResponse {
+    pub conversation: ConversationView,
+    pub messages: Vec<MessageView>,
+    pub notes: Vec<NoteView>,
+    pub tags: Vec<String>,
+    /// The same customer's other conversations, on any account.
+    pub other_conversations: Vec<ConversationView>,
+}
+
+/// One conversation.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", params(("id" = i64, Path)), responses((status = 200, body = ConversationResponse), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<ConversationResponse>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    let d = load(&state, &who, id).await?;
+    Ok(Json(ConversationResponse {
+        conversation: d.conversation,
+        messages: d.messages,
+        notes: d.notes,
+        tags: d.tags,
+        other_conversations: d.others,
+    }))
+}
+
+/// Change status, priority, assignee or team.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", params(("id" = i64, Path)), request_body = ChangeRequest, responses((status = 200, body = ConversationView), (status = 422, body = ErrorBody)))]
+pub async fn change(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<ChangeRequest>,
+) -> Result<Json<ConversationView>, ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    Ok(Json(inbox::change(&state, &who, id, &req).await?.into()))
+}
+
+/// A reply to send.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReplyRequest {
+    pub text: String,
+}
+
+/// Send a reply; it leaves by the door the customer came in.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", params(("id" = i64, Path)), request_body = ReplyRequest, responses((status = 201, body = MessageView), (status = 422, body = ErrorBody)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<ReplyRequest>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    let msg = send_reply(&state, &who, id, &req.text).await?;
+    let name = Some(who.display_name.clone());
+    Ok((StatusCode::CREATED, Json(MessageView::new(msg, name))))
+}
+
+/// A tag to add.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TagRequest {
+    pub tag: String,
+}
+
+/// Add a tag.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/tags", params(("id" = i64, Path)), request_body = TagRequest, responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn add_tag(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<TagRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    inbox::add_tag(&state, &who, id, &req.tag).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a tag.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/tags/{tag}", params(("id" = i64, Path), ("tag" = String, Path)), responses((status = 204)))]
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, tag)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    inbox::remove_tag(&state, &who, id, &tag).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A note to add.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NoteRequest {
+    pub body: String,
+}
+
+/// Add an internal note.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", params(("id" = i64, Path)), request_body = NoteRequest, responses((status = 201, body = NoteView), (status = 422, body = ErrorBody)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<NoteRequest>,
+) -> Result<(StatusCode, Json<NoteView>), ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    let note = inbox::add_note(&state, &who, id, &req.body).await?;
+    Ok((StatusCode::CREATED, Json(note.into())))
+}

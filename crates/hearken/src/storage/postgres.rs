@@ -1,0 +1,74 @@
+//! The PostgreSQL backend: the database at scale.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+
+use super::sql::sql_store;
+use super::StoreResult;
+
+/// PostgreSQL storage.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    const BACKEND: &'static str = "postgres";
+
+    /// Connects; with `schema`, every connection works inside that schema (created if
+    /// missing), which is how each test gets a database of its own.
+    pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            create_schema(options.clone(), schema).await?;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn create_schema(options: PgConnectOptions, schema: &str) -> StoreResult<()> {
+    use sqlx::Connection;
+    let valid = !schema.is_empty()
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(super::StoreError::Conflict(format!(
+            "invalid schema name {schema:?}"
+        )));
+    }
+    let mut conn = PgConnection::connect_with(&options).await?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    PgConnection,
+    Dialect {
+        position_fn: "strpos"
+    }
+);
