@@ -1,0 +1,348 @@
+//! Statistics over durations (minutes): mean and quantiles, with unanswered
+//! cases counted apart, and a mergeable quantile sketch.
+//!
+//! Quantiles support two documented methods ([`QuantileMethod`]):
+//! * **nearest rank**: the smallest sample with at least `q·n` samples at or
+//!   below it (rank `ceil(q·n)`, at least 1). Always a real sample; the median
+//!   of an even count is the lower middle value.
+//! * **linear**: interpolation between closest ranks at position `(n−1)·q`
+//!   (Hyndman–Fan type 7, the spreadsheet default).
+//!
+//! [`QuantileSketch`] is a DDSketch-style sketch: values fall in logarithmic
+//! buckets `(γ^(i−1), γ^i]` with `γ = (1+α)/(1−α)`, so any reported quantile
+//! is within relative error `α` of the exact nearest-rank quantile. Sketches
+//! with the same `α` merge exactly (bucket counts add), so per-shard or
+//! per-day sketches can be combined.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::ConversationMetrics;
+
+/// How a quantile is read from sorted samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantileMethod {
+    /// Rank `ceil(q·n)`.
+    #[default]
+    NearestRank,
+    /// Linear interpolation at `(n−1)·q`.
+    Linear,
+}
+
+/// Summary of a set of durations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Answered (measured) cases.
+    pub count: usize,
+    /// Unanswered cases, not included in any figure below.
+    pub unanswered: usize,
+    /// Arithmetic mean.
+    pub mean: Option<f64>,
+    /// 50th percentile.
+    pub median: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+}
+
+/// Summarises samples where `None` is an unanswered case.
+pub fn summarize(samples: &[Option<i64>], method: QuantileMethod) -> Summary {
+    let mut values: Vec<i64> = samples.iter().flatten().copied().collect();
+    values.sort_unstable();
+    Summary {
+        count: values.len(),
+        unanswered: samples.len() - values.len(),
+        mean: mean(&values),
+        median: quantile(&values, 0.5, method),
+        p90: quantile(&values, 0.9, method),
+        p95: quantile(&values, 0.95, method),
+    }
+}
+
+/// Arithmetic mean; `None` when empty.
+pub fn mean(values: &[i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let sum: i128 = values.iter().map(|&v| i128::from(v)).sum();
+    Some(sum as f64 / values.len() as f64)
+}
+
+/// Quantile `q` (clamped to `[0, 1]`) of **sorted** values; `None` when empty.
+pub fn quantile(sorted: &[i64], q: f64, method: QuantileMethod) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let q = q.clamp(0.0, 1.0);
+    match method {
+        QuantileMethod::NearestRank => {
+            let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+            Some(sorted[rank - 1] as f64)
+        }
+        QuantileMethod::Linear => {
+            let pos = (n - 1) as f64 * q;
+            let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+            let hi = (lo + 1).min(n - 1);
+            Some(sorted[lo] as f64 + frac * (sorted[hi] - sorted[lo]) as f64)
+        }
+    }
+}
+
+/// First-response samples of many conversations (business or calendar
+/// minutes): `None` for conversations with a customer message but no
+/// answered first response yet; conversations without a first response
+/// clock are skipped.
+pub fn first_response_samples(metrics: &[ConversationMetrics], business: bool) -> Vec<Option<i64>> {
+    metrics
+        .iter()
+        .filter_map(|m| m.first_response.as_ref())
+        .map(|c| {
+            let minutes = if business {
+                c.active_business_minutes
+            } else {
+                c.active_calendar_minutes
+            };
+            (c.ended_at.is_some() && c.outcome != crate::clock::Outcome::Cancelled)
+                .then_some(minutes)
+        })
+        .collect()
+}
+
+/// Sketch errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SketchError {
+    /// `alpha` must be in `(0, 1)`.
+    #[error("relative accuracy must be in (0, 1), got {0}")]
+    BadAlpha(f64),
+    /// Sketches with different accuracy cannot be merged.
+    #[error("cannot merge sketches with alpha {0} and {1}")]
+    AlphaMismatch(f64, f64),
+}
+
+/// Values at or below this count as zero.
+const ZERO_THRESHOLD: f64 = 1e-9;
+
+/// Mergeable quantile sketch with relative error `alpha` (see module docs).
+/// Non-positive values are counted as zero (durations are never negative);
+/// NaN is ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantileSketch {
+    alpha: f64,
+    ln_gamma: f64,
+    zero_count: u64,
+    buckets: BTreeMap<i32, u64>,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for QuantileSketch {
+    /// `alpha = 0.01` (1 % relative error).
+    fn default() -> Self {
+        Self::new(0.01).expect("valid alpha")
+    }
+}
+
+impl QuantileSketch {
+    /// An empty sketch with relative accuracy `alpha`.
+    pub fn new(alpha: f64) -> Result<Self, SketchError> {
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(SketchError::BadAlpha(alpha));
+        }
+        let gamma = (1.0 + alpha) / (1.0 - alpha);
+        Ok(QuantileSketch {
+            alpha,
+            ln_gamma: gamma.ln(),
+            zero_count: 0,
+            buckets: BTreeMap::new(),
+            count: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        })
+    }
+
+    /// Relative accuracy.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Number of values inserted.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds one value.
+    pub fn insert(&mut self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        let v = value.max(0.0);
+        match v <= ZERO_THRESHOLD {
+            true => self.zero_count += 1,
+            false => *self.buckets.entry(self.index(v)).or_insert(0) += 1,
+        }
+        self.count += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    fn index(&self, v: f64) -> i32 {
+        (v.ln() / self.ln_gamma).ceil() as i32
+    }
+
+    /// Representative value of bucket `i`: within `alpha` of all its values.
+    fn value(&self, i: i32) -> f64 {
+        let gamma = self.ln_gamma.exp();
+        2.0 * (f64::from(i) * self.ln_gamma).exp() / (gamma + 1.0)
+    }
+
+    /// Adds all of `other`'s values. Both must have the same `alpha`.
+    pub fn merge(&mut self, other: &QuantileSketch) -> Result<(), SketchError> {
+        if (self.alpha - other.alpha).abs() > 1e-12 {
+            return Err(SketchError::AlphaMismatch(self.alpha, other.alpha));
+        }
+        for (i, c) in &other.buckets {
+            *self.buckets.entry(*i).or_insert(0) += c;
+        }
+        self.zero_count += other.zero_count;
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        Ok(())
+    }
+
+    /// Estimated nearest-rank quantile `q` (clamped to `[0, 1]`); `None`
+    /// when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank <= self.zero_count {
+            return Some(0.0);
+        }
+        let mut seen = self.zero_count;
+        for (i, c) in &self.buckets {
+            seen += c;
+            if seen >= rank {
+                return Some(self.value(*i).clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worked_case_mean_median_unanswered() {
+        // 2, 3, 4, 5, 600 answered; one unanswered.
+        let samples = [Some(2), Some(3), Some(4), Some(5), Some(600), None];
+        let s = summarize(&samples, QuantileMethod::NearestRank);
+        assert_eq!(s.count, 5);
+        assert_eq!(s.unanswered, 1);
+        // (2+3+4+5+600)/5 = 614/5 = 122.8
+        assert!((s.mean.unwrap() - 122.8).abs() < 1e-9);
+        assert_eq!(s.median, Some(4.0));
+        // nearest rank: p90 → rank ceil(4.5)=5 → 600; p95 → rank 5 → 600
+        assert_eq!(s.p90, Some(600.0));
+        assert_eq!(s.p95, Some(600.0));
+        let l = summarize(&samples, QuantileMethod::Linear);
+        assert_eq!(l.median, Some(4.0));
+        // linear p90: pos 3.6 → 5 + 0.6·595 = 362
+        assert!((l.p90.unwrap() - 362.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn quantile_methods_on_even_count() {
+        let v = [10, 20, 30, 40];
+        assert_eq!(quantile(&v, 0.5, QuantileMethod::NearestRank), Some(20.0));
+        assert_eq!(quantile(&v, 0.5, QuantileMethod::Linear), Some(25.0));
+        assert_eq!(quantile(&v, 0.0, QuantileMethod::NearestRank), Some(10.0));
+        assert_eq!(quantile(&v, 1.0, QuantileMethod::Linear), Some(40.0));
+        assert_eq!(quantile(&[], 0.5, QuantileMethod::Linear), None);
+        assert_eq!(mean(&[]), None);
+    }
+
+    /// Deterministic log-uniform values over [1, 1e6) from a simple LCG.
+    fn values(seed: u64, n: usize) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+                10f64.powf(6.0 * u)
+            })
+            .collect()
+    }
+
+    fn exact(sorted: &[f64], q: f64) -> f64 {
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1]
+    }
+
+    fn assert_within_alpha(sketch: &QuantileSketch, data: &[f64]) {
+        let mut sorted = data.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            let (est, truth) = (sketch.quantile(q).unwrap(), exact(&sorted, q));
+            let rel = (est - truth).abs() / truth;
+            assert!(
+                rel <= sketch.alpha() + 1e-9,
+                "q={q}: est {est} vs exact {truth} (rel {rel})"
+            );
+        }
+    }
+
+    #[test]
+    fn sketch_error_bound_holds() {
+        let data = values(7, 20_000);
+        let mut sketch = QuantileSketch::default();
+        data.iter().for_each(|&v| sketch.insert(v));
+        assert_eq!(sketch.count(), 20_000);
+        assert_within_alpha(&sketch, &data);
+    }
+
+    #[test]
+    fn merged_sketches_keep_the_bound() {
+        let (a, b) = (values(1, 5_000), values(2, 7_000));
+        let (mut sa, mut sb) = (QuantileSketch::default(), QuantileSketch::default());
+        a.iter().for_each(|&v| sa.insert(v));
+        b.iter().for_each(|&v| sb.insert(v));
+        sa.merge(&sb).unwrap();
+        let all: Vec<f64> = a.into_iter().chain(b).collect();
+        let mut single = QuantileSketch::default();
+        all.iter().for_each(|&v| single.insert(v));
+        assert_eq!(sa.count(), 12_000);
+        assert_within_alpha(&sa, &all);
+        assert_eq!(sa.quantile(0.5), single.quantile(0.5));
+    }
+
+    #[test]
+    fn sketch_edges() {
+        let mut s = QuantileSketch::default();
+        assert_eq!(s.quantile(0.5), None);
+        s.insert(0.0);
+        s.insert(-3.0);
+        s.insert(f64::NAN);
+        s.insert(100.0);
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.quantile(0.5), Some(0.0));
+        assert!((s.quantile(1.0).unwrap() - 100.0).abs() <= 1.0);
+        assert!(QuantileSketch::new(0.0).is_err());
+        let mut other = QuantileSketch::new(0.02).unwrap();
+        other.insert(1.0);
+        assert!(matches!(
+            s.merge(&other),
+            Err(SketchError::AlphaMismatch(..))
+        ));
+    }
+}
