@@ -73,7 +73,7 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     .await?;
     let state = AppState::new(store, settings);
     println!(
-        "Hearken demo: {} conversations' messages imported into {}",
+        "Hearken demo: {} messages imported into {}",
         summary.imported,
         dir.display()
     );

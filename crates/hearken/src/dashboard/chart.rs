@@ -18,6 +18,7 @@ const COLORS: [&str; 6] = [
 /// Stacked hourly bars of the top series over `hours` buckets starting at `since`.
 pub fn volume_svg(series: &[Series], since: i64, bucket_ms: i64, hours: usize) -> String {
     let (w, h, pad) = (720.0_f64, 180.0_f64, 24.0_f64);
+    let legend_w = 220.0_f64;
     let top: Vec<&Series> = series.iter().take(COLORS.len()).collect();
     let mut stacks = vec![0i64; hours];
     let mut bars = String::new();
@@ -56,16 +57,18 @@ pub fn volume_svg(series: &[Series], since: i64, bucket_ms: i64, hours: usize) -
         .enumerate()
         .map(|(i, s)| {
             format!(
-                "<text x=\"{}\" y=\"14\" fill=\"{}\" font-size=\"12\">■ {} ({})</text>",
-                pad + i as f64 * 115.0,
+                "<text x=\"{}\" y=\"{}\" fill=\"{}\" font-size=\"12\">■ {} ({})</text>",
+                w + 8.0,
+                pad + 4.0 + i as f64 * 18.0,
                 COLORS[i],
-                escape(&truncate(&s.label, 14)),
+                escape(&truncate(&s.label, 24)),
                 s.total
             )
         })
         .collect();
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Inbound volume per hour\">{legend}{bars}<text x=\"{pad}\" y=\"{}\" font-size=\"11\">max {} per hour</text></svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {h}\" role=\"img\" aria-label=\"Inbound volume per hour\">{legend}{bars}<text x=\"{pad}\" y=\"{}\" font-size=\"11\">max {} per hour</text></svg>",
+        w + legend_w,
         h - 6.0,
         max as i64
     )

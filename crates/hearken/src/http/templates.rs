@@ -4,7 +4,7 @@
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
-use crate::domain::time::rfc3339;
+use crate::domain::time::from_millis;
 
 /// The compiled templates, embedded in the binary so the server needs no files.
 pub struct Templates {
@@ -36,13 +36,7 @@ impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-        env.add_filter("time", |ms: i64| {
-            rfc3339(ms)
-                .replace('T', " ")
-                .trim_end_matches('Z')
-                .to_owned()
-                + " UTC"
-        });
+        env.add_filter("time", display_time);
         env.add_filter("preview", |s: String, n: usize| {
             crate::domain::message::preview(&s, n)
         });
@@ -58,6 +52,11 @@ impl Templates {
             .get_template(name)?
             .render(Value::from_serialize(&ctx))
     }
+}
+
+/// Epoch milliseconds as `2024-06-10 10:00 UTC`.
+fn display_time(ms: i64) -> String {
+    from_millis(ms).strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 impl Default for Templates {
