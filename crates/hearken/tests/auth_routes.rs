@@ -74,6 +74,13 @@ const ROUTES: &[(&str, &str, &str, Permission)] = &[
         Permission::ManageUsers,
     ),
     ("GET", "/api/v1/accounts", "", Permission::ReadConversations),
+    ("GET", "/api/v1/teams", "", Permission::ReadConversations),
+    (
+        "POST",
+        "/api/v1/teams",
+        r#"{"name":"Care {role}"}"#,
+        Permission::ManageUsers,
+    ),
     ("POST", "/api/v1/import", "", Permission::MoveData),
     ("GET", "/api/v1/export", "", Permission::MoveData),
     (
@@ -145,7 +152,9 @@ async fn every_route_with_every_role() {
             let path = path
                 .replace("{c}", &c.to_string())
                 .replace("{u}", &target.id.to_string());
-            let body = body.replace("new@", &format!("new-{}@", role.as_str()));
+            let body = body
+                .replace("new@", &format!("new-{}@", role.as_str()))
+                .replace("{role}", role.as_str());
             let (status, _, _) = app
                 .send(request(method, &path, &body, Some(&who.token)))
                 .await;

@@ -514,3 +514,101 @@ async fn the_openapi_document_lists_the_api() {
         assert!(doc["paths"].get(p).is_some(), "{p} is documented");
     }
 }
+
+#[tokio::test]
+async fn malformed_input_gets_a_json_error_not_a_500() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin").await;
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/teams")
+        .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"name\": "))
+        .unwrap();
+    let (status, _, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["code"], "invalid");
+    let (status, v) = app
+        .api(
+            &admin.token,
+            "GET",
+            "/api/v1/conversations/not-a-number",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, v) = app
+        .api(
+            &admin.token,
+            "GET",
+            "/api/v1/conversations?limit=lots",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
+    let (status, _) = app
+        .api(
+            &admin.token,
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": "Care"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, v) = app
+        .api(
+            &admin.token,
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": "Care"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+}
+
+#[tokio::test]
+async fn dashboards_hear_about_changes_live() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    load(&app, &[line("k1", "p1", "x", "public", "a", 1)]).await;
+    let agent = app.user("agent").await;
+    let req = Request::get("/events")
+        .header(header::AUTHORIZATION, format!("Bearer {}", agent.token))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = resp.into_body();
+    let id = app
+        .store()
+        .inbox(app.ws, &Default::default(), 1)
+        .await
+        .unwrap()[0]
+        .id;
+    let (status, _) = app
+        .api(
+            &agent.token,
+            "POST",
+            &format!("/api/v1/conversations/{id}/tags"),
+            Some(json!({"tag":"refund"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(
+        std::str::from_utf8(&frame).unwrap(),
+        "event: changed\ndata: 1\n\n"
+    );
+}

@@ -50,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", patch(api::admin::set_role))
         .route("/users/{id}/tokens", post(api::admin::create_token))
         .route("/accounts", get(api::admin::accounts))
+        .route(
+            "/teams",
+            get(api::admin::teams).post(api::admin::create_team),
+        )
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))

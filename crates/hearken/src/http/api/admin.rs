@@ -1,6 +1,6 @@
 //! Users, roles, tokens and accounts over the API.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,10 @@ use crate::auth::Principal;
 use crate::domain::role::{Permission, Role};
 use crate::domain::Actor;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::session::require;
 use crate::http::views::UserView;
-use crate::storage::AccountRow;
+use crate::storage::{AccountRow, TeamRow};
 
 /// Users of the workspace.
 #[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
@@ -39,7 +40,7 @@ pub async fn list_users(
 pub async fn create_user(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<NewUserRequest>,
+    ApiJson(req): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     require(&who, Permission::ManageUsers)?;
     let user = users::create(&state.store, who.workspace, &req, &Actor::User(who.user_id)).await?;
@@ -57,8 +58,8 @@ pub struct RoleRequest {
 pub async fn set_role(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<RoleRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RoleRequest>,
 ) -> Result<Json<UserView>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     let role: Role = req
@@ -92,8 +93,8 @@ pub struct TokenResponse {
 pub async fn create_token(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<TokenRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     require(&who, Permission::ManageUsers)?;
     state
@@ -132,4 +133,41 @@ pub async fn accounts(
 ) -> Result<Json<Vec<AccountRow>>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     Ok(Json(state.store.accounts(who.workspace).await?))
+}
+
+/// Teams of the workspace.
+#[utoipa::path(get, path = "/api/v1/teams", responses((status = 200, body = Vec<TeamRow>)))]
+pub async fn teams(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<TeamRow>>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    Ok(Json(state.store.teams(who.workspace).await?))
+}
+
+/// A team to create.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TeamRequest {
+    pub name: String,
+}
+
+/// Create a team.
+#[utoipa::path(post, path = "/api/v1/teams", request_body = TeamRequest, responses((status = 201, body = TeamRow), (status = 409, body = ErrorBody)))]
+pub async fn create_team(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(req): ApiJson<TeamRequest>,
+) -> Result<(StatusCode, Json<TeamRow>), ApiError> {
+    require(&who, Permission::ManageUsers)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "a team name is 1 to 64 characters without control characters".into(),
+        ));
+    }
+    let team = state
+        .store
+        .create_team(who.workspace, name, &Actor::User(who.user_id))
+        .await?;
+    Ok((StatusCode::CREATED, Json(team)))
 }

@@ -1,12 +1,13 @@
 //! The audit log over the API (auditors and admins).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::role::Permission;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::http::session::require;
 use crate::http::ui::audit::AuditParams;
 use crate::http::views::AuditView;
@@ -16,7 +17,7 @@ use crate::http::views::AuditView;
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
     require(&who, Permission::ReadAudit)?;
     let rows = state

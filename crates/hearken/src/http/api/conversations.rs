@@ -1,6 +1,6 @@
 //! Conversations over the API: the inbox, one conversation, and working it.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::role::Permission;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::session::require;
 use crate::http::ui::conversation::load;
 use crate::http::views::{ConversationView, MessageView, NoteView};
@@ -28,7 +29,7 @@ pub struct InboxResponse {
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<InboxParams>,
+    ApiQuery(p): ApiQuery<InboxParams>,
 ) -> Result<Json<InboxResponse>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let page = inbox::list(&state, &who, &p).await?;
@@ -54,7 +55,7 @@ pub struct ConversationResponse {
 pub async fn get(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ConversationResponse>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let d = load(&state, &who, id).await?;
@@ -72,8 +73,8 @@ pub async fn get(
 pub async fn change(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ChangeRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ChangeRequest>,
 ) -> Result<Json<ConversationView>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     Ok(Json(inbox::change(&state, &who, id, &req).await?.into()))
@@ -90,8 +91,8 @@ pub struct ReplyRequest {
 pub async fn reply(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ReplyRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReplyRequest>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let msg = send_reply(&state, &who, id, &req.text).await?;
@@ -110,8 +111,8 @@ pub struct TagRequest {
 pub async fn add_tag(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<TagRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TagRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::WorkConversations)?;
     inbox::add_tag(&state, &who, id, &req.tag).await?;
@@ -123,7 +124,7 @@ pub async fn add_tag(
 pub async fn remove_tag(
     State(state): State<AppState>,
     who: Principal,
-    Path((id, tag)): Path<(i64, String)>,
+    ApiPath((id, tag)): ApiPath<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::WorkConversations)?;
     inbox::remove_tag(&state, &who, id, &tag).await?;
@@ -141,8 +142,8 @@ pub struct NoteRequest {
 pub async fn add_note(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<NoteRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NoteRequest>,
 ) -> Result<(StatusCode, Json<NoteView>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let note = inbox::add_note(&state, &who, id, &req.body).await?;

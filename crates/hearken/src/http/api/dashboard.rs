@@ -1,6 +1,6 @@
 //! The monitoring figures over the API.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::dashboard::{self, Dashboard};
 use crate::domain::role::Permission;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::http::session::require;
 
 /// The window to report.
@@ -24,7 +25,7 @@ pub struct DashboardParams {
 pub async fn get(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<DashboardParams>,
+    ApiQuery(p): ApiQuery<DashboardParams>,
 ) -> Result<Json<Dashboard>, ApiError> {
     require(&who, Permission::ViewDashboard)?;
     let hours = p.hours.unwrap_or(24);

@@ -1,7 +1,7 @@
 //! Import and export over the API, and the sandbox outbox.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -13,6 +13,7 @@ use crate::domain::role::Permission;
 use crate::domain::Actor;
 use crate::export::write_ndjson;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiQuery;
 use crate::http::session::require;
 use crate::import::{self, progress::Progress, Format};
 use crate::storage::OutboxRow;
@@ -30,7 +31,7 @@ pub struct ImportParams {
 pub async fn import(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<ImportParams>,
+    ApiQuery(p): ApiQuery<ImportParams>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     require(&who, Permission::MoveData)?;

@@ -24,7 +24,7 @@ use crate::http::error::ApiError;
         conversations::list, conversations::get, conversations::change, conversations::reply,
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
-        admin::create_token, admin::accounts, data::import, data::export, data::outbox,
+        admin::create_token, admin::accounts, admin::teams, admin::create_team, data::import, data::export, data::outbox,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
