@@ -218,3 +218,59 @@ async fn ndjson_export_reads_back_to_an_identical_desk() {
         String::from_utf8(second).unwrap()
     );
 }
+
+#[tokio::test]
+async fn early_replies_in_several_conversations_are_joined_when_the_parent_arrives() {
+    let db = common::db().await;
+    let header =
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n";
+    for (slug, batches) in [
+        // Each reply in its own import, then the parent: three conversations become one.
+        (
+            "apart",
+            vec![
+                "2,acme,False,Tue Oct 31 22:12:00 +0000 2017,@9 first answer,,1\n",
+                "3,9,True,Tue Oct 31 22:13:00 +0000 2017,@acme also,,1\n",
+                "1,9,True,Tue Oct 31 22:10:00 +0000 2017,@acme help,\"2,3\",\n",
+            ],
+        ),
+        // The same rows in one batch, replies first.
+        (
+            "together",
+            vec![
+                "2,acme,False,Tue Oct 31 22:12:00 +0000 2017,@9 first answer,,1\n\
+             3,9,True,Tue Oct 31 22:13:00 +0000 2017,@acme also,,1\n\
+             1,9,True,Tue Oct 31 22:10:00 +0000 2017,@acme help,\"2,3\",\n",
+            ],
+        ),
+    ] {
+        let ws = workspace(&db.store, slug).await;
+        for rows in batches {
+            let s = import_file(
+                &db.store,
+                ws,
+                Format::Twcs,
+                format!("{header}{rows}").as_bytes(),
+            )
+            .await;
+            assert_eq!(s.rejected, 0);
+        }
+        let convs = db
+            .store
+            .inbox(ws, &InboxFilter::default(), 10)
+            .await
+            .unwrap();
+        assert_eq!(convs.len(), 1, "{slug}: one conversation");
+        let msgs = db
+            .store
+            .conversation_messages(ws, convs[0].id)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = msgs.iter().map(|m| m.platform_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"], "{slug}");
+        assert_eq!(convs[0].message_count, 3);
+        // The customer's 22:13 message came after the brand's answer: waiting since 22:13.
+        let t: jiff::Timestamp = "2017-10-31T22:13:00Z".parse().unwrap();
+        assert_eq!(convs[0].waiting_since, Some(t.as_millisecond()), "{slug}");
+    }
+}

@@ -4,6 +4,7 @@
 //! workspace's rows. The SQLite and PostgreSQL backends share their SQL through the
 //! `sql_store!` macro in `sql.rs`; what differs between the dialects lives in `Dialect`.
 
+mod ingest;
 mod models;
 mod postgres;
 mod sql;

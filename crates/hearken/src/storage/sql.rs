@@ -84,28 +84,44 @@ pub(crate) const EXPORT_SELECT: &str = "SELECT m.id, c.conv_key, c.status AS con
     JOIN accounts a ON a.id = m.account_id LEFT JOIN identities i ON i.id = m.identity_id \
     WHERE m.workspace_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3";
 
-/// Recomputes a conversation's derived fields from its messages.
-pub(crate) const RECOMPUTE_CONVERSATION: &str = "UPDATE conversations SET \
-    message_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = $1), \
-    first_message_at = COALESCE((SELECT MIN(platform_time) FROM messages WHERE conversation_id = $1), first_message_at), \
-    activity_at = COALESCE((SELECT MAX(platform_time) FROM messages WHERE conversation_id = $1), activity_at), \
-    waiting_since = (SELECT MIN(m.platform_time) FROM messages m WHERE m.conversation_id = $1 \
-        AND m.direction = 'in' AND m.platform_time > COALESCE((SELECT MAX(o.platform_time) \
-        FROM messages o WHERE o.conversation_id = $1 AND o.direction = 'out'), -9000000000000000)), \
-    preview = COALESCE((SELECT text FROM messages WHERE conversation_id = $1 AND direction = 'in' \
-        ORDER BY platform_time DESC, id DESC LIMIT 1), preview), \
-    identity_id = COALESCE(identity_id, (SELECT identity_id FROM messages WHERE conversation_id = $1 \
-        AND direction = 'in' AND identity_id IS NOT NULL ORDER BY platform_time, id LIMIT 1)), \
-    updated_at = $2 \
-    WHERE id = $1";
+/// SQL recomputing conversations' derived fields from their messages. `conv` is how the
+/// subqueries name the conversation (`$1`, or `conversations.id` for many at once), `now`
+/// the placeholder of the current time, `filter` the WHERE condition.
+pub(crate) fn recompute_sql(conv: &str, now: &str, filter: &str) -> String {
+    format!(
+        "UPDATE conversations SET \
+         message_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = {conv}), \
+         first_message_at = COALESCE((SELECT MIN(platform_time) FROM messages \
+             WHERE conversation_id = {conv}), first_message_at), \
+         activity_at = COALESCE((SELECT MAX(platform_time) FROM messages \
+             WHERE conversation_id = {conv}), activity_at), \
+         waiting_since = (SELECT MIN(m.platform_time) FROM messages m \
+             WHERE m.conversation_id = {conv} AND m.direction = 'in' \
+             AND m.platform_time > COALESCE((SELECT MAX(o.platform_time) FROM messages o \
+             WHERE o.conversation_id = {conv} AND o.direction = 'out'), -9000000000000000)), \
+         preview = COALESCE((SELECT text FROM messages WHERE conversation_id = {conv} \
+             AND direction = 'in' ORDER BY platform_time DESC, id DESC LIMIT 1), preview), \
+         identity_id = COALESCE(identity_id, (SELECT identity_id FROM messages \
+             WHERE conversation_id = {conv} AND direction = 'in' AND identity_id IS NOT NULL \
+             ORDER BY platform_time, id LIMIT 1)), \
+         updated_at = {now} \
+         WHERE {filter}"
+    )
+}
 
-/// Fills the contact from the identity once the identity is known.
-pub(crate) const FILL_CONTACT: &str = "UPDATE conversations SET contact_id = \
-    (SELECT contact_id FROM identities WHERE identities.id = conversations.identity_id) \
-    WHERE id = $1 AND contact_id IS NULL AND identity_id IS NOT NULL";
+/// SQL filling the contact from the identity once the identity is known.
+pub(crate) fn fill_contact_sql(filter: &str) -> String {
+    format!(
+        "UPDATE conversations SET contact_id = \
+         (SELECT contact_id FROM identities WHERE identities.id = conversations.identity_id) \
+         WHERE {filter} AND contact_id IS NULL AND identity_id IS NOT NULL"
+    )
+}
 
 macro_rules! sql_store {
     ($store:ty, $db:ty, $conn:ty, $dialect:expr) => {
+        crate::storage::ingest::ingest_sql!();
+
         use std::collections::{BTreeSet, HashMap};
 
         use async_trait::async_trait;
@@ -309,60 +325,6 @@ macro_rules! sql_store {
             Ok(Some(pair))
         }
 
-        async fn message_exists(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            channel: &str,
-            platform_id: &str,
-        ) -> StoreResult<bool> {
-            let found: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM messages WHERE workspace_id = $1 AND channel = $2 AND platform_id = $3",
-            )
-            .bind(ws.0)
-            .bind(channel)
-            .bind(platform_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            Ok(found.is_some())
-        }
-
-        async fn conversation_of(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            channel: &str,
-            platform_id: &str,
-        ) -> StoreResult<Option<i64>> {
-            let found: Option<(i64,)> = sqlx::query_as(
-                "SELECT conversation_id FROM messages \
-                 WHERE workspace_id = $1 AND channel = $2 AND platform_id = $3",
-            )
-            .bind(ws.0)
-            .bind(channel)
-            .bind(platform_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            Ok(found.map(|r| r.0))
-        }
-
-        async fn children_conversations(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            channel: &str,
-            platform_id: &str,
-        ) -> StoreResult<Vec<i64>> {
-            let rows: Vec<(i64,)> = sqlx::query_as(
-                "SELECT DISTINCT conversation_id FROM messages \
-                 WHERE workspace_id = $1 AND channel = $2 AND reply_to = $3 \
-                 ORDER BY conversation_id",
-            )
-            .bind(ws.0)
-            .bind(channel)
-            .bind(platform_id)
-            .fetch_all(&mut *conn)
-            .await?;
-            Ok(rows.into_iter().map(|r| r.0).collect())
-        }
-
         async fn conversation_by_key(
             conn: &mut Conn,
             ws: WorkspaceId,
@@ -468,84 +430,6 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// Chooses the conversation for a new message: its key, its parent's, or the
-        /// conversation of replies that arrived before it (which are then joined to it).
-        async fn place(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            cache: &mut BatchCache,
-            account_id: i64,
-            m: &IncomingMessage,
-        ) -> StoreResult<i64> {
-            if let Some(key) = &m.conversation_key {
-                return match conversation_by_key(conn, ws, key).await? {
-                    Some(id) => Ok(id),
-                    None => create_conversation(conn, ws, key, account_id, m).await,
-                };
-            }
-            let channel = m.channel.as_str();
-            let parent = match &m.reply_to {
-                Some(r) => conversation_of(conn, ws, channel, r).await?,
-                None => None,
-            };
-            let children = children_conversations(conn, ws, channel, &m.platform_id).await?;
-            let target = match parent.or_else(|| children.first().copied()) {
-                Some(id) => id,
-                None => {
-                    let key = format!("{channel}:{}", m.platform_id);
-                    create_conversation(conn, ws, &key, account_id, m).await?
-                }
-            };
-            for child in children.into_iter().filter(|c| *c != target) {
-                merge_conversation(conn, ws, child, target).await?;
-                cache.touched.remove(&child);
-                cache.merged += 1;
-            }
-            Ok(target)
-        }
-
-        async fn insert_message(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            conversation_id: i64,
-            account_id: i64,
-            identity_id: Option<i64>,
-            m: &IncomingMessage,
-        ) -> StoreResult<i64> {
-            let delivery = match m.direction {
-                Direction::In => "received",
-                Direction::Out => "sent",
-            };
-            let now = now_millis();
-            let row: (i64,) = sqlx::query_as(
-                "INSERT INTO messages (workspace_id, conversation_id, account_id, channel, \
-                 platform_id, direction, visibility, reply_to, identity_id, text, \
-                 platform_time, received_at, delivery, deleted_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-            )
-            .bind(ws.0)
-            .bind(conversation_id)
-            .bind(account_id)
-            .bind(m.channel.as_str())
-            .bind(&m.platform_id)
-            .bind(m.direction.as_str())
-            .bind(m.visibility.as_str())
-            .bind(&m.reply_to)
-            .bind(identity_id)
-            .bind(&m.text)
-            .bind(m.platform_time)
-            .bind(now)
-            .bind(delivery)
-            .bind(m.deleted_at)
-            .fetch_one(&mut *conn)
-            .await?;
-            let versions = m.earlier_versions.iter().chain(std::iter::once(&m.text));
-            for (n, text) in versions.enumerate() {
-                insert_version(conn, ws, row.0, n as i64 + 1, text, now).await?;
-            }
-            Ok(row.0)
-        }
-
         async fn insert_version(
             conn: &mut Conn,
             ws: WorkspaceId,
@@ -585,41 +469,13 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        async fn ingest_one(
-            conn: &mut Conn,
-            ws: WorkspaceId,
-            cache: &mut BatchCache,
-            m: &IncomingMessage,
-        ) -> StoreResult<Option<i64>> {
-            if message_exists(conn, ws, m.channel.as_str(), &m.platform_id).await? {
-                return Ok(None);
-            }
-            let account_id = cached_account(conn, ws, cache, m).await?;
-            let identity = cached_identity(conn, ws, cache, m).await?;
-            let conversation_id = place(conn, ws, cache, account_id, m).await?;
-            if m.direction == Direction::In && m.conversation_attrs.is_none() {
-                reopen_on_customer_message(conn, conversation_id, m.platform_time).await?;
-            }
-            let id = insert_message(
-                conn,
-                ws,
-                conversation_id,
-                account_id,
-                identity.map(|p| p.0),
-                m,
-            )
-            .await?;
-            cache.touched.insert(conversation_id);
-            Ok(Some(id))
-        }
-
         async fn recompute(conn: &mut Conn, conversation_id: i64) -> StoreResult<()> {
-            sqlx::query(sql::RECOMPUTE_CONVERSATION)
+            sqlx::query(&sql::recompute_sql("$1", "$2", "id = $1"))
                 .bind(conversation_id)
                 .bind(now_millis())
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query(sql::FILL_CONTACT)
+            sqlx::query(&sql::fill_contact_sql("id = $1"))
                 .bind(conversation_id)
                 .execute(&mut *conn)
                 .await?;
@@ -1046,20 +902,13 @@ macro_rules! sql_store {
             ) -> StoreResult<IngestReport> {
                 let mut tx = self.writer().begin().await?;
                 let mut cache = BatchCache::default();
-                let mut report = IngestReport::default();
-                let mut last_id = None;
-                for m in batch {
-                    match ingest_one(&mut tx, ws, &mut cache, m).await? {
-                        Some(id) => {
-                            report.imported += 1;
-                            last_id = Some(id);
-                        }
-                        None => report.duplicates += 1,
-                    }
-                }
-                for id in &cache.touched {
-                    recompute(&mut tx, *id).await?;
-                }
+                let ids = ingest_batch(&mut tx, ws, &mut cache, batch).await?;
+                let mut report = IngestReport {
+                    imported: ids.len() as u64,
+                    duplicates: (batch.len() - ids.len()) as u64,
+                    touched_conversations: Vec::new(),
+                };
+                let last_id = ids.last().copied();
                 if report.imported > 0 {
                     let subject = match (report.imported, last_id) {
                         (1, Some(id)) => format!("message:{id}"),

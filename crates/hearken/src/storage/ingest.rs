@@ -1,0 +1,396 @@
+//! Batched ingest: placing a batch of messages exactly once, with their threads rebuilt.
+//!
+//! A batch costs a handful of set-based queries (which ids exist already, which stored
+//! messages are the parents or the early replies of the batch's messages, which identities
+//! are known) plus one multi-row insert per chunk, instead of several queries per message.
+//! Placement runs in memory in batch order: a message joins its parent's conversation, or
+//! the conversation of replies that arrived before it (merging them when there are several),
+//! or starts a new one. Merged-away conversations are redirected so rows still waiting to be
+//! inserted land in the survivor.
+
+use std::collections::HashMap;
+
+/// Rows per multi-row INSERT. SQLite resolves `$n` parameters through a list searched
+/// linearly, so a statement's binding cost grows with the square of its parameter count:
+/// small chunks (700 parameters) keep it cheap while still saving most round trips.
+pub(crate) const INSERT_CHUNK: usize = 50;
+
+/// Values per IN list in lookups, for the same reason.
+pub(crate) const LOOKUP_CHUNK: usize = 200;
+
+/// `$from, $from+1, …` for `n` placeholders.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Conversations merged into others during a batch: follows the chain to the survivor.
+#[derive(Default)]
+pub(crate) struct Redirects(HashMap<i64, i64>);
+
+impl Redirects {
+    /// Records that `from` was merged into `into`.
+    pub fn merged(&mut self, from: i64, into: i64) {
+        self.0.insert(from, into);
+    }
+
+    /// The conversation a (possibly merged-away) id now lives in.
+    pub fn resolve(&self, mut id: i64) -> i64 {
+        while let Some(next) = self.0.get(&id) {
+            id = *next;
+        }
+        id
+    }
+}
+
+macro_rules! ingest_sql {
+    () => {
+        use std::collections::HashSet;
+
+        use crate::storage::ingest::{placeholders, Redirects, INSERT_CHUNK, LOOKUP_CHUNK};
+
+        /// Everything known about the batch while it is being placed.
+        #[derive(Default)]
+        struct Placement {
+            /// (channel, platform id) → conversation, for stored and already-placed messages.
+            conv_of: HashMap<(String, String), i64>,
+            /// (channel, platform id) → conversations of messages replying to it.
+            replies_to: HashMap<(String, String), Vec<i64>>,
+            /// Conversation key → conversation.
+            by_key: HashMap<String, i64>,
+            redirects: Redirects,
+            created: HashSet<i64>,
+        }
+
+        /// A message ready to insert.
+        struct Placed<'a> {
+            m: &'a IncomingMessage,
+            conversation_id: i64,
+            account_id: i64,
+            identity_id: Option<i64>,
+        }
+
+        fn by_channel<'a>(
+            items: impl Iterator<Item = (&'a str, &'a str)>,
+        ) -> HashMap<&'a str, Vec<&'a str>> {
+            let mut map: HashMap<&str, Vec<&str>> = HashMap::new();
+            for (channel, id) in items {
+                map.entry(channel).or_default().push(id);
+            }
+            map
+        }
+
+        /// Rows `(a, b)` of `SELECT a, b … WHERE workspace_id = $1 AND channel = $2 AND
+        /// <column> IN (…)`, chunked.
+        async fn lookup_in(
+            conn: &mut Conn,
+            select: &str,
+            column: &str,
+            ws: WorkspaceId,
+            channel: &str,
+            values: &[&str],
+        ) -> StoreResult<Vec<(String, i64)>> {
+            let mut out = Vec::new();
+            for chunk in values.chunks(LOOKUP_CHUNK) {
+                let q = format!(
+                    "{select} WHERE workspace_id = $1 AND channel = $2 AND {column} IN ({})",
+                    placeholders(3, chunk.len())
+                );
+                let mut query = sqlx::query_as::<_, (String, i64)>(&q).bind(ws.0).bind(channel);
+                for v in chunk {
+                    query = query.bind(*v);
+                }
+                out.extend(query.fetch_all(&mut *conn).await?);
+            }
+            Ok(out)
+        }
+
+        /// Which of the batch's (channel, platform id) pairs are stored already.
+        async fn stored_ids(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            batch: &[IncomingMessage],
+        ) -> StoreResult<HashSet<(String, String)>> {
+            let groups = by_channel(batch.iter().map(|m| (m.channel.as_str(), m.platform_id.as_str())));
+            let mut found = HashSet::new();
+            for (channel, ids) in groups {
+                let sql = "SELECT platform_id, id FROM messages";
+                for (pid, _) in lookup_in(conn, sql, "platform_id", ws, channel, &ids).await? {
+                    found.insert((channel.to_owned(), pid));
+                }
+            }
+            Ok(found)
+        }
+
+        /// Loads the stored parents and early replies of the fresh messages.
+        async fn load_threads(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            fresh: &[&IncomingMessage],
+            p: &mut Placement,
+        ) -> StoreResult<()> {
+            let parents = by_channel(
+                fresh.iter().filter_map(|m| m.reply_to.as_deref().map(|r| (m.channel.as_str(), r))),
+            );
+            for (channel, ids) in parents {
+                let sql = "SELECT platform_id, conversation_id FROM messages";
+                for (pid, conv) in lookup_in(conn, sql, "platform_id", ws, channel, &ids).await? {
+                    p.conv_of.insert((channel.to_owned(), pid), conv);
+                }
+            }
+            let own = by_channel(fresh.iter().map(|m| (m.channel.as_str(), m.platform_id.as_str())));
+            for (channel, ids) in own {
+                let sql = "SELECT reply_to, conversation_id FROM messages";
+                for (parent, conv) in lookup_in(conn, sql, "reply_to", ws, channel, &ids).await? {
+                    p.replies_to.entry((channel.to_owned(), parent)).or_default().push(conv);
+                }
+            }
+            Ok(())
+        }
+
+        /// Preloads the identities of the batch's customers into the cache.
+        async fn load_identities(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            fresh: &[&IncomingMessage],
+            cache: &mut BatchCache,
+        ) -> StoreResult<()> {
+            let groups = by_channel(fresh.iter().filter_map(|m| {
+                m.customer.as_ref().map(|c| (m.channel.as_str(), c.platform_user_id.as_str()))
+            }));
+            for (channel, ids) in groups {
+                for chunk in ids.chunks(LOOKUP_CHUNK) {
+                    let q = format!(
+                        "SELECT platform_user_id, id, contact_id FROM identities \
+                         WHERE workspace_id = $1 AND channel = $2 AND platform_user_id IN ({})",
+                        placeholders(3, chunk.len())
+                    );
+                    let mut query =
+                        sqlx::query_as::<_, (String, i64, i64)>(&q).bind(ws.0).bind(channel);
+                    for v in chunk {
+                        query = query.bind(*v);
+                    }
+                    for (uid, id, contact) in query.fetch_all(&mut *conn).await? {
+                        cache.identities.insert((channel.to_owned(), uid), (id, contact));
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// Chooses (creating or merging as needed) the conversation of one message.
+        async fn place_one(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            cache: &mut BatchCache,
+            p: &mut Placement,
+            account_id: i64,
+            m: &IncomingMessage,
+        ) -> StoreResult<i64> {
+            if let Some(key) = &m.conversation_key {
+                if let Some(id) = p.by_key.get(key) {
+                    return Ok(p.redirects.resolve(*id));
+                }
+                let id = match conversation_by_key(conn, ws, key).await? {
+                    Some(id) => id,
+                    None => {
+                        let id = create_conversation(conn, ws, key, account_id, m).await?;
+                        p.created.insert(id);
+                        id
+                    }
+                };
+                p.by_key.insert(key.clone(), id);
+                return Ok(id);
+            }
+            let channel = m.channel.as_str().to_owned();
+            let parent = m
+                .reply_to
+                .as_ref()
+                .and_then(|r| p.conv_of.get(&(channel.clone(), r.clone())))
+                .map(|c| p.redirects.resolve(*c));
+            let mut early: Vec<i64> = p
+                .replies_to
+                .get(&(channel.clone(), m.platform_id.clone()))
+                .map(|v| v.iter().map(|c| p.redirects.resolve(*c)).collect())
+                .unwrap_or_default();
+            early.sort_unstable();
+            early.dedup();
+            let target = match parent.or_else(|| early.first().copied()) {
+                Some(id) => id,
+                None => {
+                    let key = format!("{channel}:{}", m.platform_id);
+                    let id = create_conversation(conn, ws, &key, account_id, m).await?;
+                    p.created.insert(id);
+                    id
+                }
+            };
+            for other in early.into_iter().filter(|c| *c != target) {
+                merge_conversation(conn, ws, other, target).await?;
+                p.redirects.merged(other, target);
+                cache.touched.remove(&other);
+                cache.merged += 1;
+            }
+            Ok(target)
+        }
+
+        /// Inserts placed messages with multi-row INSERTs and their first versions.
+        async fn insert_placed(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            placed: &[Placed<'_>],
+            redirects: &Redirects,
+        ) -> StoreResult<Vec<i64>> {
+            let now = now_millis();
+            let mut ids = Vec::with_capacity(placed.len());
+            for chunk in placed.chunks(INSERT_CHUNK) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(i * 14 + 1, 14)))
+                    .collect();
+                let q = format!(
+                    "INSERT INTO messages (workspace_id, conversation_id, account_id, channel, \
+                     platform_id, direction, visibility, reply_to, identity_id, text, \
+                     platform_time, received_at, delivery, deleted_at) VALUES {} \
+                     RETURNING platform_id, id",
+                    rows.join(", ")
+                );
+                let mut query = sqlx::query_as::<_, (String, i64)>(&q);
+                for r in chunk {
+                    let delivery = match r.m.direction {
+                        Direction::In => "received",
+                        Direction::Out => "sent",
+                    };
+                    query = query
+                        .bind(ws.0)
+                        .bind(redirects.resolve(r.conversation_id))
+                        .bind(r.account_id)
+                        .bind(r.m.channel.as_str())
+                        .bind(&r.m.platform_id)
+                        .bind(r.m.direction.as_str())
+                        .bind(r.m.visibility.as_str())
+                        .bind(&r.m.reply_to)
+                        .bind(r.identity_id)
+                        .bind(&r.m.text)
+                        .bind(r.m.platform_time)
+                        .bind(now)
+                        .bind(delivery)
+                        .bind(r.m.deleted_at);
+                }
+                let returned: HashMap<String, i64> =
+                    query.fetch_all(&mut *conn).await?.into_iter().collect();
+                for r in chunk {
+                    let id = returned[&r.m.platform_id];
+                    ids.push(id);
+                    insert_versions(conn, ws, id, r.m, now).await?;
+                }
+            }
+            Ok(ids)
+        }
+
+        /// Stores every version of a new message; the common single-version case is one row.
+        async fn insert_versions(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            message_id: i64,
+            m: &IncomingMessage,
+            at: i64,
+        ) -> StoreResult<()> {
+            let versions = m.earlier_versions.iter().chain(std::iter::once(&m.text));
+            for (n, text) in versions.enumerate() {
+                insert_version(conn, ws, message_id, n as i64 + 1, text, at).await?;
+            }
+            Ok(())
+        }
+
+        /// Recomputes derived fields of many conversations, one statement per chunk.
+        async fn recompute_many(conn: &mut Conn, ids: &[i64]) -> StoreResult<()> {
+            for chunk in ids.chunks(LOOKUP_CHUNK) {
+                let filter = format!("id IN ({})", placeholders(2, chunk.len()));
+                let recompute = sql::recompute_sql("conversations.id", "$1", &filter);
+                let mut q = sqlx::query(&recompute).bind(now_millis());
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *conn).await?;
+                let filter = format!("id IN ({})", placeholders(1, chunk.len()));
+                let fill = sql::fill_contact_sql(&filter);
+                let mut q = sqlx::query(&fill);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Places and stores a batch; returns the new messages' ids.
+        async fn ingest_batch(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            cache: &mut BatchCache,
+            batch: &[IncomingMessage],
+        ) -> StoreResult<Vec<i64>> {
+            let stored = stored_ids(conn, ws, batch).await?;
+            let mut seen = HashSet::new();
+            let fresh: Vec<&IncomingMessage> = batch
+                .iter()
+                .filter(|m| {
+                    let key = (m.channel.as_str().to_owned(), m.platform_id.clone());
+                    !stored.contains(&key) && seen.insert(key)
+                })
+                .collect();
+            let mut p = Placement::default();
+            load_threads(conn, ws, &fresh, &mut p).await?;
+            load_identities(conn, ws, &fresh, cache).await?;
+            let mut placed = Vec::with_capacity(fresh.len());
+            let mut reopen: HashMap<i64, i64> = HashMap::new();
+            for m in fresh {
+                let account_id = cached_account(conn, ws, cache, m).await?;
+                let identity = cached_identity(conn, ws, cache, m).await?;
+                let conv = place_one(conn, ws, cache, &mut p, account_id, m).await?;
+                let channel = m.channel.as_str().to_owned();
+                p.conv_of.insert((channel.clone(), m.platform_id.clone()), conv);
+                if let Some(r) = &m.reply_to {
+                    p.replies_to.entry((channel, r.clone())).or_default().push(conv);
+                }
+                if m.direction == Direction::In && m.conversation_attrs.is_none() && !p.created.contains(&conv) {
+                    let at = reopen.entry(conv).or_insert(m.platform_time);
+                    *at = (*at).max(m.platform_time);
+                }
+                cache.touched.insert(conv);
+                placed.push(Placed { m, conversation_id: conv, account_id, identity_id: identity.map(|i| i.0) });
+            }
+            for (conv, at) in reopen {
+                reopen_on_customer_message(conn, p.redirects.resolve(conv), at).await?;
+            }
+            let ids = insert_placed(conn, ws, &placed, &p.redirects).await?;
+            let touched: Vec<i64> = cache.touched.iter().map(|c| p.redirects.resolve(*c)).collect::<BTreeSet<_>>().into_iter().collect();
+            cache.touched = touched.iter().copied().collect();
+            recompute_many(conn, &touched).await?;
+            Ok(ids)
+        }
+    };
+}
+
+pub(crate) use ingest_sql;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_from_the_start() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn redirects_follow_chains() {
+        let mut r = Redirects::default();
+        r.merged(1, 2);
+        r.merged(2, 5);
+        assert_eq!(r.resolve(1), 5);
+        assert_eq!(r.resolve(7), 7);
+    }
+}
