@@ -15,32 +15,64 @@ use crate::storage::{DynStore, ExportRow};
 
 const PAGE: i64 = 2000;
 
-/// Writes every message of the workspace, in the order they were stored; returns the count.
+/// Walks a workspace's messages page by page, in the order they were stored, producing
+/// canonical NDJSON a page at a time so large exports never sit whole in memory.
+pub struct Exporter {
+    store: DynStore,
+    ws: WorkspaceId,
+    after: i64,
+    attrs: HashMap<i64, ConversationAttrs>,
+    /// Messages written so far.
+    pub written: u64,
+}
+
+impl Exporter {
+    /// Starts at the first message.
+    pub fn new(store: DynStore, ws: WorkspaceId) -> Exporter {
+        Exporter {
+            store,
+            ws,
+            after: 0,
+            attrs: HashMap::new(),
+            written: 0,
+        }
+    }
+
+    /// The next page of NDJSON lines, or `None` at the end.
+    pub async fn next_chunk(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
+        let rows = self
+            .store
+            .export_page(self.ws, self.after, PAGE)
+            .await
+            .context("reading messages")?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.after = last.id;
+        let mut out = Vec::new();
+        for row in rows {
+            let conv = conversation_attrs(&self.store, self.ws, &mut self.attrs, &row).await?;
+            let versions = earlier_versions(&self.store, self.ws, &row).await?;
+            serde_json::to_writer(&mut out, &canonical(row, conv, versions)?)?;
+            out.push(b'\n');
+            self.written += 1;
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Writes every message of the workspace; returns the count.
 pub async fn write_ndjson(
     store: &DynStore,
     ws: WorkspaceId,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<u64> {
-    let mut after = 0;
-    let mut written = 0;
-    let mut attrs: HashMap<i64, ConversationAttrs> = HashMap::new();
-    loop {
-        let rows = store
-            .export_page(ws, after, PAGE)
-            .await
-            .context("reading messages")?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            let conv = conversation_attrs(store, ws, &mut attrs, &row).await?;
-            let versions = earlier_versions(store, ws, &row).await?;
-            let line = serde_json::to_string(&canonical(row, conv, versions)?)?;
-            writeln!(out, "{line}").context("writing export")?;
-            written += 1;
-        }
+    let mut exporter = Exporter::new(store.clone(), ws);
+    while let Some(chunk) = exporter.next_chunk().await? {
+        out.write_all(&chunk).context("writing export")?;
     }
     out.flush()?;
-    Ok(written)
+    Ok(exporter.written)
 }
 
 async fn conversation_attrs(

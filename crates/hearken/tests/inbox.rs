@@ -612,3 +612,46 @@ async fn dashboards_hear_about_changes_live() {
         "event: changed\ndata: 1\n\n"
     );
 }
+
+#[tokio::test]
+async fn the_api_export_streams_what_the_cli_writes_and_imports_back() {
+    let app = TestApp::new().await;
+    let lines: Vec<String> = (0..2500)
+        .map(|i| {
+            line(
+                &format!("k{}", i % 700),
+                &format!("p{i}"),
+                "x",
+                "public",
+                &format!("message {i} «ü»"),
+                i % 600,
+            )
+        })
+        .collect();
+    load(&app, &lines).await;
+    let manager = app.user("manager").await;
+    let req = Request::get("/api/v1/export")
+        .header(header::AUTHORIZATION, format!("Bearer {}", manager.token))
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/x-ndjson");
+    let mut expected = Vec::new();
+    hearken::export::write_ndjson(app.store(), app.ws, &mut expected)
+        .await
+        .unwrap();
+    assert_eq!(body, expected);
+    assert_eq!(
+        body.iter().filter(|b| **b == b'\n').count(),
+        2500,
+        "more than one page of 2000"
+    );
+    let (status, summary) = app
+        .api(&manager.token, "POST", "/api/v1/import?format=ndjson", None)
+        .await;
+    assert_eq!(
+        (status, summary["read"].as_u64()),
+        (StatusCode::OK, Some(0))
+    );
+}

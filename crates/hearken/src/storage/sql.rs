@@ -552,8 +552,11 @@ macro_rules! sql_store {
                 c.push("c.team_id = ?", Arg::Int(v));
             }
             if let Some(v) = &f.tag {
-                c.push(
-                    "EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag = ?)",
+                // Driven from the tag index, so a rare tag costs its own rows, not a scan.
+                c.push2(
+                    "c.id IN (SELECT t.conversation_id FROM conversation_tags t \
+                     WHERE t.workspace_id = ? AND t.tag = ?)",
+                    Arg::Int(ws.0),
                     Arg::Text(v.clone()),
                 );
             }

@@ -11,7 +11,7 @@ use crate::app::{AppState, DeskEvent};
 use crate::auth::Principal;
 use crate::domain::role::Permission;
 use crate::domain::Actor;
-use crate::export::write_ndjson;
+use crate::export::Exporter;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiQuery;
 use crate::http::session::require;
@@ -65,10 +65,21 @@ pub async fn export(
     who: Principal,
 ) -> Result<impl IntoResponse, ApiError> {
     require(&who, Permission::MoveData)?;
-    let mut buf = Vec::new();
-    write_ndjson(&state.store, who.workspace, &mut buf).await?;
-    // TODO(#2): stream large exports instead of buffering them in memory.
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], buf))
+    let exporter = Exporter::new(state.store.clone(), who.workspace);
+    let stream = futures::stream::try_unfold(exporter, |mut e| async move {
+        match e.next_chunk().await {
+            Ok(Some(chunk)) => Ok(Some((axum::body::Bytes::from(chunk), e))),
+            Ok(None) => Ok(None),
+            Err(err) => {
+                tracing::error!(error = ?err, "export failed part-way");
+                Err(std::io::Error::other("export failed"))
+            }
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        axum::body::Body::from_stream(stream),
+    ))
 }
 
 /// What the sandbox channel has "delivered".
