@@ -15,8 +15,12 @@ use crate::storage::sla::{
 };
 
 /// Event kinds accepted in `sla_events` (besides those derived from messages and notes).
-pub const RECORDABLE_KINDS: [&str; 5] = [
+/// `private_note` and `automatic_message` are for history imported from elsewhere, where
+/// only the instant is known.
+pub const RECORDABLE_KINDS: [&str; 7] = [
     "status_changed",
+    "private_note",
+    "automatic_message",
     "assigned",
     "approval_wait_started",
     "approval_wait_ended",
@@ -87,6 +91,8 @@ pub fn events_of(inputs: &SlaInputs) -> Vec<Event> {
             "approval_wait_started" => EventKind::ApprovalWaitStarted,
             "approval_wait_ended" => EventKind::ApprovalWaitEnded,
             "reopened" => EventKind::Reopened,
+            "private_note" => EventKind::PrivateNote,
+            "automatic_message" => EventKind::AutomaticMessage,
             _ => continue,
         };
         events.push(Event::new(from_millis(e.at), kind));

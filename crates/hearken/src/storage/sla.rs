@@ -621,6 +621,20 @@ macro_rules! sla_sql {
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 sla_event_in(&mut tx, ws, conversation_id, at, kind, detail, actor).await?;
+                if let (true, Some(status)) = (kind == "status_changed", detail) {
+                    // Recorded history in order: the conversation takes the status it names.
+                    let resolved_at = matches!(status, "resolved" | "closed").then_some(at);
+                    sqlx::query(
+                        "UPDATE conversations SET status = $3, resolved_at = $4 \
+                         WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(ws.0)
+                    .bind(conversation_id)
+                    .bind(status)
+                    .bind(resolved_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let ev = event(
                     actor,
                     "sla.event_recorded",
