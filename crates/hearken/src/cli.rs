@@ -201,6 +201,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Binds and serves until Ctrl-C.
 pub async fn serve_state(state: AppState, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let _sla_watch = crate::sla::watch::spawn(state.clone()); // SLA crossings pushed live (#3)
     let app = crate::http::router::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -666,3 +666,112 @@ pub fn median_chart_svg(r: &Report, title: &str, pick: fn(&ReportRow) -> Option<
         unit = escape(&r.time),
     )
 }
+
+/// Report parameters as they arrive from a URL or the command line.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// First day, `YYYY-MM-DD` in the workspace's time zone (default: 29 days before `to`).
+    pub from: Option<String>,
+    /// Last day, inclusive, `YYYY-MM-DD` in the workspace's time zone (default: today).
+    pub to: Option<String>,
+    /// `day` (default) or `week` (weeks start on Monday).
+    pub bucket: Option<String>,
+    /// Slice by `none` (default), `agent`, `team`, `channel`, `account`, `tag` or `policy`.
+    pub by: Option<String>,
+    /// Durations in `business` (default) or `calendar` minutes.
+    pub time: Option<String>,
+    /// `json` (default) or `csv` (the aggregate table).
+    pub format: Option<String>,
+}
+
+/// The workspace's time zone: its default (first) calendar's zone, else UTC.
+pub async fn workspace_zone(store: &DynStore, ws: WorkspaceId) -> StoreResult<String> {
+    let cals = store.sla_calendars(ws).await?;
+    Ok(cals
+        .first()
+        .map(|c| crate::sla::engine::build_calendar(c).zone_name().to_owned())
+        .unwrap_or_else(|| "UTC".into()))
+}
+
+impl ReportParams {
+    /// Validates into a query in the given zone; the message says what is wrong.
+    pub fn to_query(&self, zone_name: &str, now: i64) -> Result<ReportQuery, String> {
+        let tz = zone(zone_name);
+        let today = from_millis(now).to_zoned(tz.clone()).date().to_string();
+        let to_day = self
+            .to
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(today);
+        let to_start = day_start(&to_day, &tz).ok_or("to must be a date YYYY-MM-DD")?;
+        let to: Date = to_day
+            .trim()
+            .parse()
+            .map_err(|_| "to must be a date YYYY-MM-DD")?;
+        let next = to.tomorrow().map_err(|_| "to is out of range")?;
+        let to_ms = day_start(&next.to_string(), &tz).unwrap_or(to_start + 86_400_000);
+        let from_ms = match self.from.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(f) => day_start(f, &tz).ok_or("from must be a date YYYY-MM-DD")?,
+            None => {
+                let back = to
+                    .checked_sub(jiff::Span::new().days(29))
+                    .map_err(|_| "to is out of range")?;
+                day_start(&back.to_string(), &tz).unwrap_or(to_start)
+            }
+        };
+        if from_ms >= to_ms {
+            return Err("from must not be after to".into());
+        }
+        if to_ms - from_ms > 400 * 86_400_000 {
+            return Err("a report covers at most 400 days".into());
+        }
+        let bucket = match self.bucket.as_deref().unwrap_or("day") {
+            "day" | "" => Bucket::Day,
+            "week" => Bucket::Week,
+            _ => return Err("bucket must be day or week".into()),
+        };
+        let by = Dimension::parse(
+            self.by
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("none"),
+        )
+        .ok_or("by must be none, agent, team, channel, account, tag or policy")?;
+        let time = match self.time.as_deref().unwrap_or("business") {
+            "business" | "" => TimeKind::Business,
+            "calendar" => TimeKind::Calendar,
+            _ => return Err("time must be business or calendar".into()),
+        };
+        Ok(ReportQuery {
+            from: from_ms,
+            to: to_ms,
+            zone: zone_name.to_owned(),
+            bucket,
+            by,
+            time,
+        })
+    }
+}
+
+/// Validates the parameters, loads the window and computes the report.
+pub async fn run(
+    store: &DynStore,
+    ws: WorkspaceId,
+    params: &ReportParams,
+    now: i64,
+) -> Result<(Report, ReportData), RunError> {
+    let zone = workspace_zone(store, ws).await?;
+    let q = params.to_query(&zone, now).map_err(RunError::Invalid)?;
+    let data = ReportData::load(store, ws, q.from, q.to).await?;
+    Ok((compute(&q, &data), data))
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] crate::storage::StoreError),
+}
