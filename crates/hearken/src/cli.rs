@@ -49,6 +49,16 @@ pub enum Command {
     Audit(AuditCommand),
     /// Measure import and inbox performance.
     Bench(crate::bench::BenchArgs),
+    /// Reports (#3).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// Reports on the command line (#3).
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The SLA report: `hearken report sla --from 2024-06-01 --to 2024-06-30 --by account --format csv`.
+    Sla(crate::sla::cli::SlaReportArgs),
 }
 
 /// Which workspace a command works in.
@@ -159,6 +169,7 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::User(u) => user(store, u).await,
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
         Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
+        Command::Report(ReportCommand::Sla(a)) => crate::sla::cli::run(store, a).await,
         Command::Serve | Command::Demo(_) | Command::Bench(_) => unreachable!("handled by run"),
     }
 }
@@ -201,6 +212,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Binds and serves until Ctrl-C.
 pub async fn serve_state(state: AppState, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let _sla_watch = crate::sla::watch::spawn(state.clone()); // SLA crossings pushed live (#3)
     let app = crate::http::router::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

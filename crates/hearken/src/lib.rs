@@ -20,5 +20,6 @@ pub mod http;
 pub mod import;
 pub mod inbox;
 pub mod replies;
+pub mod sla;
 pub mod storage;
 pub mod telemetry;

@@ -99,6 +99,55 @@ async fn twcs_head_sample_imports_every_row_and_rebuilds_threads() {
         "PROVENANCE-independent count of in-file reply links"
     );
 
+    // And nothing is joined that the file does not link: the conversations are exactly the
+    // connected components of the in-file reply links (union-find, computed here).
+    let mut root: HashMap<String, String> = links
+        .iter()
+        .map(|(id, _)| (id.clone(), id.clone()))
+        .collect();
+    fn find(root: &mut HashMap<String, String>, x: &str) -> String {
+        let mut r = x.to_owned();
+        while root[&r] != r {
+            r = root[&r].clone();
+        }
+        root.insert(x.to_owned(), r.clone());
+        r
+    }
+    for (id, parent) in &links {
+        if let Some(p) = parent.as_ref().filter(|p| ids.contains(p)) {
+            let (a, b) = (find(&mut root, id), find(&mut root, p));
+            root.insert(a, b);
+        }
+    }
+    let mut want: HashMap<String, Vec<String>> = HashMap::new();
+    let mut got: HashMap<i64, Vec<String>> = HashMap::new();
+    for (id, _) in &links {
+        let r = find(&mut root, id);
+        want.entry(r).or_default().push(id.clone());
+        got.entry(conv_of[id]).or_default().push(id.clone());
+    }
+    let sorted = |groups: Vec<Vec<String>>| {
+        let mut g: Vec<Vec<String>> = groups
+            .into_iter()
+            .map(|mut v| {
+                v.sort();
+                v
+            })
+            .collect();
+        g.sort();
+        g
+    };
+    let (want, got) = (
+        sorted(want.into_values().collect()),
+        sorted(got.into_values().collect()),
+    );
+    assert_eq!(
+        got.len(),
+        998,
+        "PROVENANCE.md counts 998 threads in this file"
+    );
+    assert_eq!(got, want);
+
     let second = import_file(&db.store, ws, Format::Twcs, &bytes).await;
     assert_eq!(
         (second.imported, second.duplicates),

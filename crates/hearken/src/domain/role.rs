@@ -31,6 +31,10 @@ pub enum Permission {
     MoveData,
     /// Manage users, roles and tokens.
     ManageUsers,
+    /// See SLA reports and export them (#3).
+    ViewReports,
+    /// Configure business calendars and SLA policies (#3).
+    ManageSla,
 }
 
 impl Role {

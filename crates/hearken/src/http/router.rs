@@ -3,7 +3,7 @@
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{middleware, Router};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -57,6 +57,30 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))
+        // SLA policies, calendars and reports (#3)
+        .route(
+            "/sla/calendars",
+            get(api::sla::calendars).post(api::sla::save_calendar_api),
+        )
+        .route(
+            "/sla/calendars/{name}/holidays",
+            post(api::sla::import_holidays),
+        )
+        .route(
+            "/sla/policies",
+            get(api::sla::policies).post(api::sla::add_policy),
+        )
+        .route("/sla/conversations/{id}", get(api::sla::explain))
+        .route(
+            "/conversations/{id}/sla-events",
+            post(api::sla::record_event),
+        )
+        .route("/messages/{id}/sender-kind", put(api::sla::set_sender_kind))
+        .route("/reports/sla", get(api::sla::report))
+        .route(
+            "/reports/sla/conversations.csv",
+            get(api::sla::conversations_csv),
+        )
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -82,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(ui::audit::page))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
+        // SLA report (#3)
+        .route("/reports/sla", get(ui::sla::page))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

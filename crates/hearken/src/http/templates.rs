@@ -29,6 +29,15 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    // SLA reporting (#3)
+    (
+        "sla_report.html",
+        include_str!("../../templates/sla_report.html"),
+    ),
+    (
+        "sla_report_table.html",
+        include_str!("../../templates/sla_report_table.html"),
+    ),
 ];
 
 impl Templates {

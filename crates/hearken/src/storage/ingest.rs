@@ -5,10 +5,9 @@
 //! are known) plus one multi-row insert per chunk, instead of several queries per message.
 //! Placement runs in memory in batch order: a message joins its parent's conversation, or
 //! the conversation of replies that arrived before it (merging them when there are several),
-//! or starts a new one. Merged-away conversations are redirected so rows still waiting to be
-//! inserted land in the survivor.
-
-use std::collections::HashMap;
+//! or starts a new one. When conversations merge, every reference the batch holds to the
+//! merged-away one is rewritten at once: SQLite may hand a deleted row's id to the next new
+//! conversation, so a stale id must never survive in the batch's maps.
 
 /// Rows per multi-row INSERT. SQLite resolves `$n` parameters through a list searched
 /// linearly, so a statement's binding cost grows with the square of its parameter count:
@@ -26,30 +25,11 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Conversations merged into others during a batch: follows the chain to the survivor.
-#[derive(Default)]
-pub(crate) struct Redirects(HashMap<i64, i64>);
-
-impl Redirects {
-    /// Records that `from` was merged into `into`.
-    pub fn merged(&mut self, from: i64, into: i64) {
-        self.0.insert(from, into);
-    }
-
-    /// The conversation a (possibly merged-away) id now lives in.
-    pub fn resolve(&self, mut id: i64) -> i64 {
-        while let Some(next) = self.0.get(&id) {
-            id = *next;
-        }
-        id
-    }
-}
-
 macro_rules! ingest_sql {
     () => {
         use std::collections::HashSet;
 
-        use crate::storage::ingest::{placeholders, Redirects, INSERT_CHUNK, LOOKUP_CHUNK};
+        use crate::storage::ingest::{placeholders, INSERT_CHUNK, LOOKUP_CHUNK};
 
         /// Everything known about the batch while it is being placed.
         #[derive(Default)]
@@ -60,8 +40,35 @@ macro_rules! ingest_sql {
             replies_to: HashMap<(String, String), Vec<i64>>,
             /// Conversation key → conversation.
             by_key: HashMap<String, i64>,
-            redirects: Redirects,
             created: HashSet<i64>,
+            /// Messages placed so far, waiting to be inserted.
+            placed_convs: Vec<i64>,
+            /// Conversations that saw a customer message, with the latest such time.
+            reopen: HashMap<i64, i64>,
+        }
+
+        impl Placement {
+            /// Rewrites every reference to `from` as `into`.
+            fn merged(&mut self, from: i64, into: i64) {
+                let swap = |c: &mut i64| {
+                    if *c == from {
+                        *c = into;
+                    }
+                };
+                self.conv_of.values_mut().for_each(swap);
+                self.by_key.values_mut().for_each(swap);
+                self.placed_convs.iter_mut().for_each(swap);
+                for v in self.replies_to.values_mut() {
+                    v.iter_mut().for_each(swap);
+                }
+                if self.created.remove(&from) {
+                    self.created.insert(into);
+                }
+                if let Some(at) = self.reopen.remove(&from) {
+                    let e = self.reopen.entry(into).or_insert(at);
+                    *e = (*e).max(at);
+                }
+            }
         }
 
         /// A message ready to insert.
@@ -191,7 +198,7 @@ macro_rules! ingest_sql {
         ) -> StoreResult<i64> {
             if let Some(key) = &m.conversation_key {
                 if let Some(id) = p.by_key.get(key) {
-                    return Ok(p.redirects.resolve(*id));
+                    return Ok(*id);
                 }
                 let id = match conversation_by_key(conn, ws, key).await? {
                     Some(id) => id,
@@ -209,11 +216,11 @@ macro_rules! ingest_sql {
                 .reply_to
                 .as_ref()
                 .and_then(|r| p.conv_of.get(&(channel.clone(), r.clone())))
-                .map(|c| p.redirects.resolve(*c));
+                .copied();
             let mut early: Vec<i64> = p
                 .replies_to
                 .get(&(channel.clone(), m.platform_id.clone()))
-                .map(|v| v.iter().map(|c| p.redirects.resolve(*c)).collect())
+                .cloned()
                 .unwrap_or_default();
             early.sort_unstable();
             early.dedup();
@@ -228,7 +235,7 @@ macro_rules! ingest_sql {
             };
             for other in early.into_iter().filter(|c| *c != target) {
                 merge_conversation(conn, ws, other, target).await?;
-                p.redirects.merged(other, target);
+                p.merged(other, target);
                 cache.touched.remove(&other);
                 cache.merged += 1;
             }
@@ -240,7 +247,6 @@ macro_rules! ingest_sql {
             conn: &mut Conn,
             ws: WorkspaceId,
             placed: &[Placed<'_>],
-            redirects: &Redirects,
         ) -> StoreResult<Vec<i64>> {
             let now = now_millis();
             let mut ids = Vec::with_capacity(placed.len());
@@ -263,7 +269,7 @@ macro_rules! ingest_sql {
                     };
                     query = query
                         .bind(ws.0)
-                        .bind(redirects.resolve(r.conversation_id))
+                        .bind(r.conversation_id)
                         .bind(r.account_id)
                         .bind(r.m.channel.as_str())
                         .bind(&r.m.platform_id)
@@ -343,9 +349,8 @@ macro_rules! ingest_sql {
             let mut p = Placement::default();
             load_threads(conn, ws, &fresh, &mut p).await?;
             load_identities(conn, ws, &fresh, cache).await?;
-            let mut placed = Vec::with_capacity(fresh.len());
-            let mut reopen: HashMap<i64, i64> = HashMap::new();
-            for m in fresh {
+            let mut fresh_placed = Vec::with_capacity(fresh.len());
+            for m in &fresh {
                 let account_id = cached_account(conn, ws, cache, m).await?;
                 let identity = cached_identity(conn, ws, cache, m).await?;
                 let conv = place_one(conn, ws, cache, &mut p, account_id, m).await?;
@@ -354,19 +359,31 @@ macro_rules! ingest_sql {
                 if let Some(r) = &m.reply_to {
                     p.replies_to.entry((channel, r.clone())).or_default().push(conv);
                 }
-                if m.direction == Direction::In && m.conversation_attrs.is_none() && !p.created.contains(&conv) {
-                    let at = reopen.entry(conv).or_insert(m.platform_time);
+                let customer_wrote = m.direction == Direction::In && m.conversation_attrs.is_none();
+                if customer_wrote && !p.created.contains(&conv) {
+                    let at = p.reopen.entry(conv).or_insert(m.platform_time);
                     *at = (*at).max(m.platform_time);
                 }
                 cache.touched.insert(conv);
-                placed.push(Placed { m, conversation_id: conv, account_id, identity_id: identity.map(|i| i.0) });
+                p.placed_convs.push(conv);
+                fresh_placed.push((account_id, identity.map(|i| i.0)));
             }
-            for (conv, at) in reopen {
-                reopen_on_customer_message(conn, p.redirects.resolve(conv), at).await?;
+            for (conv, at) in std::mem::take(&mut p.reopen) {
+                reopen_on_customer_message(conn, ws, conv, at).await?;
             }
-            let ids = insert_placed(conn, ws, &placed, &p.redirects).await?;
-            let touched: Vec<i64> = cache.touched.iter().map(|c| p.redirects.resolve(*c)).collect::<BTreeSet<_>>().into_iter().collect();
-            cache.touched = touched.iter().copied().collect();
+            let placed: Vec<Placed> = fresh
+                .iter()
+                .zip(&p.placed_convs)
+                .zip(&fresh_placed)
+                .map(|((m, conv), (account_id, identity_id))| Placed {
+                    m,
+                    conversation_id: *conv,
+                    account_id: *account_id,
+                    identity_id: *identity_id,
+                })
+                .collect();
+            let ids = insert_placed(conn, ws, &placed).await?;
+            let touched: Vec<i64> = cache.touched.iter().copied().collect();
             recompute_many(conn, &touched).await?;
             Ok(ids)
         }
@@ -383,14 +400,5 @@ mod tests {
     fn placeholders_number_from_the_start() {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
         assert_eq!(placeholders(1, 0), "");
-    }
-
-    #[test]
-    fn redirects_follow_chains() {
-        let mut r = Redirects::default();
-        r.merged(1, 2);
-        r.merged(2, 5);
-        assert_eq!(r.resolve(1), 5);
-        assert_eq!(r.resolve(7), 7);
     }
 }

@@ -7,6 +7,7 @@
 mod ingest;
 mod models;
 mod postgres;
+pub mod sla;
 mod sql;
 mod sqlite;
 
@@ -19,6 +20,7 @@ pub use self::models::{
     InboxFilter, IngestReport, MessageRow, NewAuditEvent, NewOutbound, NewUser, NoteRow, OutboxRow,
     SessionRow, TeamRow, TokenRow, UserRow, VolumeRow, WaitingStats, WorkspaceRow,
 };
+pub use self::sla::SlaStore;
 use crate::domain::message::IncomingMessage;
 use crate::domain::role::Role;
 use crate::domain::{Actor, WorkspaceId};
@@ -63,7 +65,7 @@ pub type DynStore = Arc<dyn Store>;
 
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SlaStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;
 

@@ -422,6 +422,7 @@ macro_rules! sql_store {
                 .bind(from)
                 .execute(&mut *conn)
                 .await?;
+            sla_merge_in(conn, ws, from, into).await?; // SLA hook (#3)
             sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.0)
                 .bind(from)
@@ -455,10 +456,11 @@ macro_rules! sql_store {
         /// A customer writing again reopens a conversation the team had set aside.
         async fn reopen_on_customer_message(
             conn: &mut Conn,
+            ws: WorkspaceId,
             conversation_id: i64,
             at: i64,
         ) -> StoreResult<()> {
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE conversations SET status = 'open', resolved_at = NULL \
                  WHERE id = $1 AND status IN ('pending', 'resolved', 'closed') AND activity_at <= $2",
             )
@@ -466,6 +468,11 @@ macro_rules! sql_store {
             .bind(at)
             .execute(&mut *conn)
             .await?;
+            if done.rows_affected() > 0 {
+                // SLA hook (#3): the reopen is a status change the clocks must see.
+                let system = Actor::System("ingest");
+                sla_event_in(conn, ws, conversation_id, at, "status_changed", Some("open"), &system).await?;
+            }
             Ok(())
         }
 
@@ -912,6 +919,9 @@ macro_rules! sql_store {
                     touched_conversations: Vec::new(),
                 };
                 let last_id = ids.last().copied();
+                for id in &cache.touched {
+                    sla_refresh_in(&mut tx, ws, *id).await?; // SLA hook (#3)
+                }
                 if report.imported > 0 {
                     let subject = match (report.imported, last_id) {
                         (1, Some(id)) => format!("message:{id}"),
@@ -1043,6 +1053,7 @@ macro_rules! sql_store {
                 let before = conversation_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
                 apply_change(&mut tx, &before, change).await?;
                 let after = conversation_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
+                sla_after_change_in(&mut tx, ws, &before, &after, actor).await?; // SLA hook (#3)
                 let ev = event(
                     actor,
                     "conversation.changed",
@@ -1201,6 +1212,7 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 recompute(&mut tx, r.conversation_id).await?;
+                sla_refresh_in(&mut tx, ws, r.conversation_id).await?; // SLA hook (#3)
                 let ev = event(
                     actor,
                     "reply.sent",

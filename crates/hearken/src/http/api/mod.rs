@@ -7,6 +7,7 @@ pub mod audit;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
+pub mod sla;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -25,6 +26,9 @@ use crate::http::error::ApiError;
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
         admin::create_token, admin::accounts, admin::teams, admin::create_team, data::import, data::export, data::outbox,
+        sla::calendars, sla::save_calendar_api, sla::import_holidays, sla::policies,
+        sla::add_policy, sla::explain, sla::record_event, sla::set_sender_kind, sla::report,
+        sla::conversations_csv,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
@@ -32,6 +36,10 @@ use crate::http::error::ApiError;
         crate::http::views::NoteView, crate::http::views::UserView, crate::http::views::AuditView,
         crate::inbox::ChangeRequest, crate::import::ndjson::CanonicalMessage,
         crate::auth::users::NewUserRequest, crate::dashboard::Dashboard, crate::dashboard::Series,
+        crate::storage::sla::SlaCalendarRow, crate::storage::sla::SlaPolicyRow,
+        crate::sla::report::Report, crate::sla::report::ReportRow, crate::sla::report::Stat,
+        crate::sla::engine::LiveView, sla::CalendarRequest, sla::PolicyRequest,
+        sla::ExplainResponse, sla::EventRequest, sla::SenderKindRequest,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

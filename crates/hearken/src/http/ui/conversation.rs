@@ -113,6 +113,17 @@ pub async fn page(
     cview["reply_private"] = json!(reply_private);
     cview["assignee"] = json!(assignee);
     cview["team"] = json!(team);
+    // SLA (#3): live state and the explanation of every clock.
+    let sla = crate::http::api::sla::explain_of(
+        &state,
+        &who,
+        id,
+        &crate::http::api::sla::ExplainParams {
+            policy: None,
+            version: None,
+        },
+    )
+    .await?;
     render(
         &state,
         "conversation.html",
@@ -128,6 +139,7 @@ pub async fn page(
             "can_work": who.can(Permission::WorkConversations),
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            "sla": sla,
         }),
     )
 }

@@ -12,17 +12,20 @@ use crate::domain::role::Permission;
 use crate::http::error::PageError;
 use crate::http::session::PageUser;
 use crate::http::views::{ConversationView, UserView};
-use crate::inbox::{self, InboxParams};
+use crate::inbox::InboxParams;
 
 /// GET /inbox
 pub async fn page(
     State(state): State<AppState>,
     PageUser(who): PageUser,
     Query(params): Query<InboxParams>,
+    Query(sort): Query<super::sla::SortParam>,
 ) -> Result<Html<String>, PageError> {
     require(&who, Permission::ReadConversations)?;
-    let page = inbox::list(&state, &who, &params).await?;
     let ws = who.workspace;
+    // SLA (#3): sort by time left, and show each row's live SLA state.
+    let by_due = sort.sort.as_deref() == Some("due");
+    let page = super::sla::inbox_page(&state, &who, &params, by_due).await?;
     let accounts = state.store.accounts(ws).await?;
     let users: Vec<UserView> = state
         .store
@@ -32,7 +35,18 @@ pub async fn page(
         .map(Into::into)
         .collect();
     let teams = state.store.teams(ws).await?;
-    let rows: Vec<ConversationView> = page.rows.into_iter().map(Into::into).collect();
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    let sla = super::sla::live_states(&state, ws, &ids).await?;
+    let rows: Vec<serde_json::Value> = page
+        .rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            let mut v = serde_json::to_value(ConversationView::from(r)).unwrap_or_default();
+            v["sla"] = json!(sla.get(&id));
+            v
+        })
+        .collect();
     let next = page.next.map(|cursor| next_url(&params, &cursor));
     render(
         &state,
@@ -42,6 +56,7 @@ pub async fn page(
             "rows": rows,
             "next": next,
             "f": filter_view(&params),
+            "sort_due": by_due,
             "channels": Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "accounts": accounts,

@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod dashboard;
 pub mod inbox;
 pub mod login;
+pub mod sla;
 pub mod users;
 
 use axum::response::Html;
@@ -25,6 +26,8 @@ pub struct MeView {
     pub can_dashboard: bool,
     pub can_audit: bool,
     pub can_users: bool,
+    /// SLA reports (#3).
+    pub can_reports: bool,
 }
 
 impl MeView {
@@ -37,6 +40,7 @@ impl MeView {
             can_dashboard: p.can(Permission::ViewDashboard),
             can_audit: p.can(Permission::ReadAudit),
             can_users: p.can(Permission::ManageUsers),
+            can_reports: p.can(Permission::ViewReports),
         }
     }
 }

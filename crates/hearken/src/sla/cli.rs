@@ -1,0 +1,77 @@
+//! `hearken report sla`: the SLA report as CSV or JSON on standard output.
+
+use std::io::Write;
+
+use clap::Args;
+
+use crate::domain::time::now_millis;
+use crate::sla::report::{self, ReportParams, RunError};
+use crate::storage::DynStore;
+
+#[derive(Args)]
+pub struct SlaReportArgs {
+    /// First day, YYYY-MM-DD in the workspace's time zone (default: 29 days before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (inclusive), YYYY-MM-DD (default: today).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// none, agent, team, channel, account, tag or policy.
+    #[arg(long, default_value = "none")]
+    pub by: String,
+    /// day or week.
+    #[arg(long, default_value = "day")]
+    pub bucket: String,
+    /// business or calendar minutes.
+    #[arg(long, default_value = "business")]
+    pub time: String,
+    /// csv or json.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// One line per conversation instead of the aggregate table (CSV only).
+    #[arg(long)]
+    pub conversations: bool,
+    /// Workspace slug.
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+}
+
+/// Runs the report and writes it to standard output.
+pub async fn run(store: &DynStore, a: SlaReportArgs) -> anyhow::Result<()> {
+    let ws = store
+        .workspace_by_slug(&a.workspace)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no workspace {:?}", a.workspace))?;
+    let params = ReportParams {
+        from: a.from,
+        to: a.to,
+        bucket: Some(a.bucket),
+        by: Some(a.by),
+        time: Some(a.time),
+        format: Some(a.format.clone()),
+    };
+    let (r, data) = report::run(
+        store,
+        crate::domain::WorkspaceId(ws.id),
+        &params,
+        now_millis(),
+    )
+    .await
+    .map_err(|e| match e {
+        RunError::Invalid(m) => anyhow::anyhow!(m),
+        RunError::Store(s) => s.into(),
+    })?;
+    let out = match (a.format.as_str(), a.conversations) {
+        ("csv", false) => report::aggregate_csv(&r),
+        ("csv", true) => report::conversation_csv(&data),
+        ("json", false) => serde_json::to_vec_pretty(&r)?,
+        ("json", true) => anyhow::bail!("--conversations is written as CSV only"),
+        _ => anyhow::bail!("--format must be csv or json"),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out)?;
+    if a.format == "json" {
+        stdout.write_all(b"\n")?;
+    }
+    Ok(())
+}
