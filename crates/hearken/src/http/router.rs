@@ -53,6 +53,16 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))
+        // Issue #6: connected accounts and the completeness ledger.
+        .route(
+            "/channels/accounts",
+            get(api::channels::list).post(api::channels::connect),
+        )
+        .route("/channels/ledger", get(api::channels::ledger))
+        .route(
+            "/channels/accounts/{id}/reconcile",
+            post(api::channels::reconcile),
+        )
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -78,6 +88,15 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(ui::audit::page))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
+        // Issue #6: webhook endpoints and the connected-accounts page.
+        .route(
+            "/hooks/{channel}/{account}",
+            get(super::hooks::verify).post(super::hooks::deliver),
+        )
+        .route(
+            "/admin/accounts",
+            get(ui::channels::page).post(ui::channels::create),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -29,6 +29,11 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    // Issue #6: connected accounts.
+    (
+        "channels_accounts.html",
+        include_str!("../../templates/channels_accounts.html"),
+    ),
 ];
 
 impl Templates {

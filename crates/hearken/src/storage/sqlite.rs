@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::channels::channels_sql;
 use super::sql::sql_store;
 use super::StoreResult;
 
@@ -68,3 +69,5 @@ sql_store!(
         position_fn: "instr"
     }
 );
+
+channels_sql!(SqliteStore);

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod channels;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
@@ -25,6 +26,7 @@ use crate::http::error::ApiError;
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
         admin::create_token, admin::accounts, data::import, data::export, data::outbox,
+        channels::list, channels::connect, channels::ledger, channels::reconcile,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
@@ -32,6 +34,9 @@ use crate::http::error::ApiError;
         crate::http::views::NoteView, crate::http::views::UserView, crate::http::views::AuditView,
         crate::inbox::ChangeRequest, crate::import::ndjson::CanonicalMessage,
         crate::auth::users::NewUserRequest, crate::dashboard::Dashboard, crate::dashboard::Series,
+        crate::channels::connect::ConnectRequest, crate::channels::connect::ConnectionView,
+        crate::channels::monitor::SourceHealth, crate::storage::channels::ReconcileReport,
+        crate::storage::channels::DeliveryStats,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
