@@ -496,3 +496,57 @@ async fn mastodon_reconciliation_fills_gaps_once_from_the_cursor_and_dedups_agai
     assert_eq!(hook["last_item_id"], "105");
     assert_eq!(hook["untriaged"].as_i64(), Some(3));
 }
+
+#[tokio::test]
+async fn a_source_quiet_longer_than_its_normal_gap_raises_one_alert() {
+    let app = app().await;
+    let (account, admin) = messenger(&app).await;
+    let now = hearken::domain::time::now_millis();
+    // Deliveries arrived every minute until three hours ago, then nothing.
+    let batch: Vec<_> = (0..5)
+        .map(|n| hearken::storage::channels::NewDelivery {
+            workspace_id: app.ws.0,
+            account_id: account,
+            channel: "messenger".into(),
+            body: envelope(vec![customer_message("C9", &format!("q-{n}"), "hello", T0)]),
+            headers: "{}".into(),
+            received_at: now - 3 * 3_600_000 - (5 - n) * 60_000,
+        })
+        .collect();
+    for d in batch {
+        app.store().accept_deliveries(&[d]).await.unwrap();
+        process_all(app.store()).await.unwrap();
+    }
+    let ledger = app.store().ledger(app.ws).await.unwrap();
+    assert_eq!(ledger[0].normal_gap_ms, Some(60_000));
+    assert_eq!(
+        hearken::channels::monitor::check_quiet(app.store())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        hearken::channels::monitor::check_quiet(app.store())
+            .await
+            .unwrap(),
+        0,
+        "once per quiet spell"
+    );
+    let (_, health) = app
+        .api(&admin.token, "GET", "/api/v1/channels/ledger", None)
+        .await;
+    assert_eq!(health[0]["quiet"], true);
+    let (_, audit) = app
+        .api(
+            &admin.token,
+            "GET",
+            "/api/v1/audit?action=source.quiet",
+            None,
+        )
+        .await;
+    let events = audit["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| audit.as_array().cloned().unwrap());
+    assert_eq!(events.len(), 1);
+}

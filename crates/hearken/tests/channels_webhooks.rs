@@ -300,3 +300,55 @@ async fn credentials_are_sealed_and_only_shown_masked() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_dashboard_and_accounts_page_show_sources_and_webhook_addresses() {
+    let app = app().await;
+    let admin = app.user("admin").await;
+    let account = connect(
+        &app,
+        &admin,
+        "messenger",
+        "page-handle",
+        "12345654332",
+        None,
+    )
+    .await;
+    let body = payload("meta/messenger/restfb/messaging-message-basic.json");
+    let bad = signature::meta_signature_256("wrong", &body);
+    post_raw(
+        &app,
+        "messenger",
+        account,
+        &body,
+        Some(("x-hub-signature-256", bad)),
+    )
+    .await;
+    assert_eq!(
+        post(&app, "messenger", account, &body).await,
+        StatusCode::OK
+    );
+    process_all(app.store()).await.unwrap();
+    let page = |path: &str| {
+        Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", admin.token))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (s, _, html) = app.send(page("/dashboard/panel")).await;
+    assert_eq!(s, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("messenger:page-handle"), "{html}");
+    assert!(html.contains("<td>1</td>"), "one failed signature shown");
+    let (s, _, html) = app.send(page("/admin/accounts")).await;
+    assert_eq!(s, StatusCode::OK);
+    // The engine escapes `/` in text; undo that one escape to read the address.
+    let html = String::from_utf8(html).unwrap().replace("&#x2f;", "/");
+    assert!(
+        html.contains(&format!("/hooks/messenger/{account}")),
+        "{html}"
+    );
+    assert!(html.contains("arriving"));
+    assert!(!html.contains(SECRET));
+}
