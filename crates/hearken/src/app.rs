@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use crate::auth::limiter::LoginLimiter;
+use crate::channels::runtime::Channels;
+use crate::channels::secrets::Sealer;
 use crate::config::Settings;
 use crate::domain::WorkspaceId;
 use crate::http::templates::Templates;
@@ -81,6 +83,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<LoginLimiter>,
     pub events: broadcast::Sender<DeskEvent>,
+    /// Webhook intake, connected accounts and the processing worker (issue #6).
+    pub channels: Arc<Channels>,
 }
 
 impl AppState {
@@ -97,7 +101,9 @@ impl AppState {
             settings.login_attempts,
             Duration::from_secs(settings.login_window_secs),
         );
+        let sealer = settings.secret_key.as_ref().map(Sealer::from_text);
         AppState {
+            channels: Arc::new(Channels::new(store.clone(), sealer)),
             store,
             adapters: Arc::new(adapters),
             templates: Arc::new(Templates::new()),

@@ -52,6 +52,11 @@ pub enum Command {
     /// Reports (#3).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Connected platform accounts (issue #6).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Measure webhook ingestion through HTTP (issue #6).
+    BenchIngest(crate::channels::bench::BenchIngestArgs),
 }
 
 /// Reports on the command line (#3).
@@ -59,6 +64,42 @@ pub enum Command {
 pub enum ReportCommand {
     /// The SLA report: `hearken report sla --from 2024-06-01 --to 2024-06-30 --by account --format csv`.
     Sla(crate::sla::cli::SlaReportArgs),
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Connect an account; secrets are read from the environment or files, never flags,
+    /// so they stay out of shell history and process listings.
+    Connect {
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        handle: String,
+        /// The account's own id on the platform.
+        #[arg(long)]
+        platform_user_id: String,
+        #[arg(long)]
+        app_id: Option<String>,
+        /// Instance URL (Mastodon).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Environment variable holding the app secret.
+        #[arg(long, default_value = "HEARKEN_ACCOUNT_APP_SECRET")]
+        app_secret_env: String,
+        /// Environment variable holding the access token.
+        #[arg(long, default_value = "HEARKEN_ACCOUNT_ACCESS_TOKEN")]
+        access_token_env: String,
+        /// Environment variable holding the Meta verify token.
+        #[arg(long, default_value = "HEARKEN_ACCOUNT_VERIFY_TOKEN")]
+        verify_token_env: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// List connected accounts with masked credentials and webhook paths.
+    List {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
 }
 
 /// Which workspace a command works in.
@@ -155,6 +196,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Demo(args) => crate::demo::run(settings, args).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::BenchIngest(args) => crate::channels::bench::run(settings, args).await,
+        Command::Account(cmd) => account(settings, cmd).await,
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -170,7 +213,11 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
         Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
         Command::Report(ReportCommand::Sla(a)) => crate::sla::cli::run(store, a).await,
-        Command::Serve | Command::Demo(_) | Command::Bench(_) => unreachable!("handled by run"),
+        Command::Serve
+        | Command::Demo(_)
+        | Command::Bench(_)
+        | Command::BenchIngest(_)
+        | Command::Account(_) => unreachable!("handled by run"),
     }
 }
 
@@ -207,7 +254,78 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     let listen = settings.listen;
     let state = AppState::new(store, settings);
+    start_channels(&state);
     serve_state(state, listen).await
+}
+
+/// Starts the delivery worker, the quiet-source monitor and reconciliation polls.
+pub fn start_channels(state: &AppState) {
+    state.channels.spawn_worker(state.events.clone());
+    let (store, channels) = (state.store.clone(), state.channels.clone());
+    let every = state.settings.reconcile_secs;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut since_reconcile = 0u64;
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::channels::monitor::check_quiet(&store).await {
+                tracing::error!(error = %e, "checking quiet sources failed");
+            }
+            since_reconcile += 60;
+            if every > 0 && since_reconcile >= every {
+                since_reconcile = 0;
+                if let Err(e) = crate::channels::reconcile::reconcile_all(&channels, &store).await {
+                    tracing::error!(error = %e, "reconciliation failed");
+                }
+            }
+        }
+    });
+}
+
+async fn account(settings: Settings, cmd: AccountCommand) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let state = AppState::new(store.clone(), settings);
+    match cmd {
+        AccountCommand::Connect {
+            channel,
+            handle,
+            platform_user_id,
+            app_id,
+            base_url,
+            app_secret_env,
+            access_token_env,
+            verify_token_env,
+            ws,
+        } => {
+            let ws = ensure_workspace(&store, &ws.workspace).await?;
+            let req = crate::channels::connect::ConnectRequest {
+                channel,
+                handle,
+                platform_user_id,
+                app_id,
+                base_url,
+                app_secret: std::env::var(&app_secret_env).ok(),
+                access_token: std::env::var(&access_token_env).ok(),
+                verify_token: std::env::var(&verify_token_env).ok(),
+            };
+            let v = crate::channels::connect::connect(
+                &state.channels,
+                &store,
+                ws,
+                &req,
+                &Actor::System("cli"),
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&v)?);
+        }
+        AccountCommand::List { ws } => {
+            let ws = ensure_workspace(&store, &ws.workspace).await?;
+            for v in crate::channels::connect::list(&store, ws).await? {
+                println!("{}", serde_json::to_string(&v)?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Binds and serves until Ctrl-C.

@@ -41,6 +41,12 @@ pub struct Settings {
     pub login_attempts: u32,
     /// The window for counting failed logins.
     pub login_window_secs: u64,
+    /// Installation key sealing platform credentials at rest (64 hex digits, or a
+    /// passphrase). `HEARKEN_SECRET_KEY_FILE` reads it from a file instead.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
+    /// Seconds between reconciliation polls of polled sources (0 turns them off).
+    pub reconcile_secs: u64,
 }
 
 impl Default for Settings {
@@ -54,6 +60,8 @@ impl Default for Settings {
             secure_cookies: false,
             login_attempts: 5,
             login_window_secs: 300,
+            secret_key: None,
+            reconcile_secs: 300,
         }
     }
 }
@@ -70,12 +78,21 @@ impl Settings {
             );
             fig = fig.merge(Toml::file(path));
         }
-        fig = fig.merge(Env::prefixed("HEARKEN_").ignore(&["DATABASE_URL_FILE", "CONFIG"]));
+        fig = fig.merge(Env::prefixed("HEARKEN_").ignore(&[
+            "DATABASE_URL_FILE",
+            "SECRET_KEY_FILE",
+            "CONFIG",
+        ]));
         let mut settings: Settings = fig.extract().context("reading configuration")?;
         if let Ok(path) = std::env::var("HEARKEN_DATABASE_URL_FILE") {
             let url = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading HEARKEN_DATABASE_URL_FILE {path}"))?;
             settings.database_url = Some(SecretString::from(url.trim().to_owned()));
+        }
+        if let Ok(path) = std::env::var("HEARKEN_SECRET_KEY_FILE") {
+            let key = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading HEARKEN_SECRET_KEY_FILE {path}"))?;
+            settings.secret_key = Some(SecretString::from(key.trim().to_owned()));
         }
         Ok(settings)
     }
@@ -106,5 +123,10 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+        let s = Settings {
+            secret_key: Some(SecretString::from("k3y-material".to_owned())),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("k3y-material"));
     }
 }

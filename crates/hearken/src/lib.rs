@@ -10,6 +10,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

@@ -86,7 +86,7 @@ pub enum InvalidMessage {
     EmptyId,
     #[error("the account handle is empty")]
     EmptyAccount,
-    #[error("the platform id is longer than 128 characters")]
+    #[error("the platform id is longer than 512 characters")]
     IdTooLong,
     #[error("the text is longer than 100000 bytes")]
     TextTooLong,
@@ -96,11 +96,12 @@ pub enum InvalidMessage {
 
 impl IncomingMessage {
     /// Checks what storage and the UI rely on: ids present and bounded, text storable.
+    /// Instagram message ids run to about 170 characters, so the bound is 512.
     pub fn validate(&self) -> Result<(), InvalidMessage> {
         if self.platform_id.trim().is_empty() {
             return Err(InvalidMessage::EmptyId);
         }
-        if self.platform_id.chars().count() > 128 {
+        if self.platform_id.chars().count() > 512 {
             return Err(InvalidMessage::IdTooLong);
         }
         if self.account.trim().is_empty() {

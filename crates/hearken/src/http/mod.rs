@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod hooks;
 pub mod router;
 pub mod session;
 pub mod templates;

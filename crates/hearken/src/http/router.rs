@@ -81,6 +81,16 @@ pub fn router(state: AppState) -> Router {
             "/reports/sla/conversations.csv",
             get(api::sla::conversations_csv),
         )
+        // Issue #6: connected accounts and the completeness ledger.
+        .route(
+            "/channels/accounts",
+            get(api::channels::list).post(api::channels::connect),
+        )
+        .route("/channels/ledger", get(api::channels::ledger))
+        .route(
+            "/channels/accounts/{id}/reconcile",
+            post(api::channels::reconcile),
+        )
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -108,6 +118,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/role", post(ui::users::set_role))
         // SLA report (#3)
         .route("/reports/sla", get(ui::sla::page))
+        // Issue #6: webhook endpoints and the connected-accounts page.
+        .route(
+            "/hooks/{channel}/{account}",
+            get(super::hooks::verify).post(super::hooks::deliver),
+        )
+        .route(
+            "/admin/accounts",
+            get(ui::channels::page).post(ui::channels::create),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -38,6 +38,11 @@ const SOURCES: &[(&str, &str)] = &[
         "sla_report_table.html",
         include_str!("../../templates/sla_report_table.html"),
     ),
+    // Issue #6: connected accounts.
+    (
+        "channels_accounts.html",
+        include_str!("../../templates/channels_accounts.html"),
+    ),
 ];
 
 impl Templates {

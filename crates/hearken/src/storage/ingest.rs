@@ -330,6 +330,18 @@ macro_rules! ingest_sql {
             Ok(())
         }
 
+        /// Places and stores one message; `None` when it was stored already.
+        #[allow(dead_code)]
+        async fn ingest_one(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            cache: &mut BatchCache,
+            m: &IncomingMessage,
+        ) -> StoreResult<Option<i64>> {
+            let ids = ingest_batch(conn, ws, cache, std::slice::from_ref(m)).await?;
+            Ok(ids.first().copied())
+        }
+
         /// Places and stores a batch; returns the new messages' ids.
         async fn ingest_batch(
             conn: &mut Conn,

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::channels::channels_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
 use super::StoreResult;
@@ -75,3 +76,4 @@ sql_store!(
 );
 
 sla_sql!(PgStore);
+channels_sql!(PgStore);

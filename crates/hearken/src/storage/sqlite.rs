@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::channels::channels_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
 use super::StoreResult;
@@ -71,3 +72,4 @@ sql_store!(
 );
 
 sla_sql!(SqliteStore);
+channels_sql!(SqliteStore);

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod channels;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
@@ -29,6 +30,7 @@ use crate::http::error::ApiError;
         sla::calendars, sla::save_calendar_api, sla::import_holidays, sla::policies,
         sla::add_policy, sla::explain, sla::record_event, sla::set_sender_kind, sla::report,
         sla::conversations_csv,
+        channels::list, channels::connect, channels::ledger, channels::reconcile,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
@@ -40,6 +42,9 @@ use crate::http::error::ApiError;
         crate::sla::report::Report, crate::sla::report::ReportRow, crate::sla::report::Stat,
         crate::sla::engine::LiveView, sla::CalendarRequest, sla::PolicyRequest,
         sla::ExplainResponse, sla::EventRequest, sla::SenderKindRequest,
+        crate::channels::connect::ConnectRequest, crate::channels::connect::ConnectionView,
+        crate::channels::monitor::SourceHealth, crate::storage::channels::ReconcileReport,
+        crate::storage::channels::DeliveryStats,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -27,6 +27,8 @@ pub const WINDOW_HOURS: i64 = 24;
 async fn panel_context(state: &AppState, who: &Principal) -> Result<serde_json::Value, PageError> {
     let d = dashboard::compute(&state.store, who.workspace, WINDOW_HOURS).await?;
     let hours = WINDOW_HOURS as usize + 1;
+    // Issue #6: source health from the completeness ledger.
+    let sources = crate::channels::monitor::health(&state.store, who.workspace).await?;
     Ok(json!({
         "me": MeView::of(who),
         "channel_svg": chart::volume_svg(&d.by_channel, d.since, d.bucket_ms, hours),
@@ -34,6 +36,7 @@ async fn panel_context(state: &AppState, who: &Principal) -> Result<serde_json::
         "hours": WINDOW_HOURS,
         "now": now_millis(),
         "d": d,
+        "sources": sources,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! and redirect (post/redirect/get), so the UI works without JavaScript.
 
 pub mod audit;
+pub mod channels;
 pub mod conversation;
 pub mod dashboard;
 pub mod inbox;
