@@ -52,6 +52,8 @@ pub enum Command {
     /// Reports (#3).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Time the 30-day SLA dashboard over a large synthetic workspace (#3).
+    BenchSla(crate::sla::bench::SlaBenchArgs),
 }
 
 /// Reports on the command line (#3).
@@ -155,6 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Demo(args) => crate::demo::run(settings, args).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::BenchSla(args) => crate::sla::bench::run(args).await,
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -170,7 +173,9 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
         Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
         Command::Report(ReportCommand::Sla(a)) => crate::sla::cli::run(store, a).await,
-        Command::Serve | Command::Demo(_) | Command::Bench(_) => unreachable!("handled by run"),
+        Command::Serve | Command::Demo(_) | Command::Bench(_) | Command::BenchSla(_) => {
+            unreachable!("handled by run")
+        }
     }
 }
 

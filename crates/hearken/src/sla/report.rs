@@ -844,17 +844,26 @@ pub fn compute_from_rollups(
     let mut cells: BTreeMap<(String, String), RollCell> = BTreeMap::new();
     for r in rows {
         let key = label(&r.dim_value);
+        let i = match r.metric.as_str() {
+            "case" => 3,
+            "first_response" => 0,
+            "next_response" => 1,
+            _ => 2,
+        };
+        let (sum, sketch) = match q.time {
+            TimeKind::Business => (r.sum_business, r.sketch_business.as_deref()),
+            TimeKind::Calendar => (r.sum_calendar, r.sketch_calendar.as_deref()),
+        };
+        // Parsed once, merged into the period's cell and the window total.
+        let sketch = sketch
+            .filter(|_| i < 3)
+            .and_then(|s| serde_json::from_str::<hearken_sla::stats::QuantileSketch>(s).ok());
         for period in [week_of(&r.day, q.bucket), "all".to_owned()] {
             let c = cells.entry((period, key.clone())).or_default();
-            let i = match r.metric.as_str() {
-                "case" => {
-                    c.opened += r.opened;
-                    continue;
-                }
-                "first_response" => 0,
-                "next_response" => 1,
-                _ => 2,
-            };
+            if i == 3 {
+                c.opened += r.opened;
+                continue;
+            }
             c.inbound += r.inbound;
             c.answered += r.answered;
             let m = &mut c.metrics[i];
@@ -862,19 +871,13 @@ pub fn compute_from_rollups(
             m.unanswered += r.unanswered;
             m.met += r.met;
             m.breached += r.breached;
-            let (sum, sketch) = match q.time {
-                TimeKind::Business => (r.sum_business, r.sketch_business.as_deref()),
-                TimeKind::Calendar => (r.sum_calendar, r.sketch_calendar.as_deref()),
-            };
             m.sum += sum;
-            if let Some(sk) = sketch
-                .and_then(|s| serde_json::from_str::<hearken_sla::stats::QuantileSketch>(s).ok())
-            {
+            if let Some(sk) = &sketch {
                 match &mut m.sketch {
                     Some(have) => {
-                        let _ = have.merge(&sk);
+                        let _ = have.merge(sk);
                     }
-                    None => m.sketch = Some(sk),
+                    None => m.sketch = Some(sk.clone()),
                 }
             }
         }

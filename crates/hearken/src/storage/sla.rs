@@ -256,6 +256,12 @@ pub trait SlaStore {
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<SlaRollupRow>>;
+    /// Writes rollup rows as given, with their dimension (benchmarks and rebuilds).
+    async fn sla_put_rollups(
+        &self,
+        ws: WorkspaceId,
+        rows: &[(String, SlaRollupRow)],
+    ) -> StoreResult<()>;
     /// Running clocks whose warning or due instant has passed but whose state was not yet
     /// announced; marks them announced and returns (conversation id, new state).
     async fn sla_take_crossings(
@@ -957,6 +963,40 @@ macro_rules! sla_sql {
                 .bind(to_day)
                 .fetch_all(self.reader())
                 .await?)
+            }
+
+            async fn sla_put_rollups(&self, ws: WorkspaceId, rows: &[(String, SlaRollupRow)]) -> StoreResult<()> {
+                for chunk in rows.chunks(2000) {
+                    let mut tx = self.writer().begin().await?;
+                    for (dim, r) in chunk {
+                        sqlx::query(
+                            "INSERT INTO sla_rollups (workspace_id, dim, day, dim_value, metric, count, \
+                             unanswered, sum_business, sum_calendar, met, breached, inbound, answered, \
+                             opened, sketch_business, sketch_calendar) VALUES ($1, $2, $3, $4, $5, $6, \
+                             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                        )
+                        .bind(ws.0)
+                        .bind(dim)
+                        .bind(&r.day)
+                        .bind(&r.dim_value)
+                        .bind(&r.metric)
+                        .bind(r.count)
+                        .bind(r.unanswered)
+                        .bind(r.sum_business)
+                        .bind(r.sum_calendar)
+                        .bind(r.met)
+                        .bind(r.breached)
+                        .bind(r.inbound)
+                        .bind(r.answered)
+                        .bind(r.opened)
+                        .bind(&r.sketch_business)
+                        .bind(&r.sketch_calendar)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                }
+                Ok(())
             }
 
             async fn sla_take_crossings(&self, ws: WorkspaceId, now: i64) -> StoreResult<Vec<(i64, String)>> {
