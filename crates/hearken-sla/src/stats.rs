@@ -200,6 +200,42 @@ impl QuantileSketch {
         2.0 * (f64::from(i) * self.ln_gamma).exp() / (gamma + 1.0)
     }
 
+    /// Removes one value that was inserted before (for aggregates kept up to date as
+    /// figures change). Bucket counts are exact; `min` and `max` stay as they were, so
+    /// they remain bounds (quantiles are clamped to them). Removing a value that was never
+    /// inserted is ignored.
+    pub fn remove(&mut self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        let v = value.max(0.0);
+        let removed = if v <= ZERO_THRESHOLD {
+            let had = self.zero_count > 0;
+            self.zero_count = self.zero_count.saturating_sub(1);
+            had
+        } else {
+            let i = self.index(v);
+            match self.buckets.get_mut(&i) {
+                Some(c) if *c > 1 => {
+                    *c -= 1;
+                    true
+                }
+                Some(_) => {
+                    self.buckets.remove(&i);
+                    true
+                }
+                None => false,
+            }
+        };
+        if removed {
+            self.count -= 1;
+        }
+        if self.count == 0 {
+            self.min = f64::INFINITY;
+            self.max = f64::NEG_INFINITY;
+        }
+    }
+
     /// Adds all of `other`'s values. Both must have the same `alpha`.
     pub fn merge(&mut self, other: &QuantileSketch) -> Result<(), SketchError> {
         if (self.alpha - other.alpha).abs() > 1e-12 {

@@ -57,6 +57,8 @@ pub enum Command {
     Account(AccountCommand),
     /// Measure webhook ingestion through HTTP (issue #6).
     BenchIngest(crate::channels::bench::BenchIngestArgs),
+    /// Time the 30-day SLA dashboard over a large synthetic workspace (#3).
+    BenchSla(crate::sla::bench::SlaBenchArgs),
 }
 
 /// Reports on the command line (#3).
@@ -198,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => crate::bench::run(settings, args).await,
         Command::BenchIngest(args) => crate::channels::bench::run(settings, args).await,
         Command::Account(cmd) => account(settings, cmd).await,
+        Command::BenchSla(args) => crate::sla::bench::run(args).await,
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -217,6 +220,7 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         | Command::Demo(_)
         | Command::Bench(_)
         | Command::BenchIngest(_)
+        | Command::BenchSla(_)
         | Command::Account(_) => unreachable!("handled by run"),
     }
 }

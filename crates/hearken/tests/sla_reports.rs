@@ -121,29 +121,56 @@ async fn twcs_per_brand_first_response_medians_match_the_raw_file() {
 
     // The dashboard's JSON: totals per account, calendar minutes (no calendar: 24x7 UTC).
     let manager = app.user("manager").await;
-    let path = format!("/api/v1/reports/sla?from={FROM}&to={TO}&by=account&time=calendar");
+    let medians = |body: &serde_json::Value| {
+        let mut got: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+        for t in body["totals"].as_array().unwrap() {
+            let fr = &t["first_response"];
+            if fr["count"].as_u64().unwrap() > 0 {
+                let brand = t["key"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("x:")
+                    .to_owned();
+                let n = fr["count"].as_u64().unwrap() as usize;
+                got.insert(brand, (n, fr["median"].as_f64().unwrap()));
+            }
+        }
+        got
+    };
+    // Exact figures from every stored clock.
+    let path =
+        format!("/api/v1/reports/sla?from={FROM}&to={TO}&by=account&time=calendar&exact=true");
     let (status, body) = app.api(&manager.token, "GET", &path, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["zone"], "UTC");
-    let mut got: BTreeMap<String, (usize, i64)> = BTreeMap::new();
-    for t in body["totals"].as_array().unwrap() {
-        let fr = &t["first_response"];
-        if fr["count"].as_u64().unwrap() > 0 {
-            let brand = t["key"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("x:")
-                .to_owned();
-            got.insert(
-                brand,
-                (
-                    fr["count"].as_u64().unwrap() as usize,
-                    fr["median"].as_f64().unwrap() as i64,
-                ),
-            );
-        }
+    let exact: BTreeMap<String, (usize, i64)> = medians(&body)
+        .into_iter()
+        .map(|(b, (n, m))| (b, (n, m as i64)))
+        .collect();
+    assert_eq!(exact, expected);
+    // The dashboard's default: incremental daily aggregates; same counts, medians within
+    // the sketch's stated 1 % relative error (then rounded to whole minutes).
+    let path = format!("/api/v1/reports/sla?from={FROM}&to={TO}&by=account&time=calendar");
+    let (status, body) = app.api(&manager.token, "GET", &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["method"]
+        .as_str()
+        .unwrap()
+        .contains("relative error 1 %"));
+    let fast = medians(&body);
+    assert_eq!(
+        fast.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    for (brand, (n, m)) in &expected {
+        let (got_n, got_m) = fast[brand];
+        assert_eq!(got_n, *n, "{brand}");
+        let tolerance = 0.01 * *m as f64 + 0.5;
+        assert!(
+            (got_m - *m as f64).abs() <= tolerance,
+            "{brand}: {got_m} vs {m}"
+        );
     }
-    assert_eq!(got, expected);
 
     // The conversation-level CSV: the same medians from its own column.
     let path = format!("/api/v1/reports/sla/conversations.csv?from={FROM}&to={TO}");

@@ -328,6 +328,27 @@ async fn case4_report_mean_median_and_unanswered_apart() {
     assert_eq!(all.cases_opened, 6);
     // Six inbound items, five answered.
     assert_eq!((all.inbound_items, all.answered_items), (6, 5));
+    // The same from the incremental daily aggregates.
+    let params = report::ReportParams {
+        from: Some("2024-06-10".into()),
+        to: Some("2024-06-11".into()),
+        time: Some("calendar".into()),
+        ..Default::default()
+    };
+    let fast = report::run_rollups(store, ws, &params, hearken::domain::time::now_millis())
+        .await
+        .unwrap();
+    let f = fast.totals.iter().find(|t| t.key == "all").unwrap();
+    assert_eq!(
+        (f.first_response.count, f.first_response.unanswered),
+        (5, 1)
+    );
+    assert_eq!(f.first_response.mean, Some(122.8));
+    assert_eq!(f.first_response.median, Some(4.0));
+    assert_eq!(
+        (f.cases_opened, f.inbound_items, f.answered_items),
+        (6, 6, 5)
+    );
     let csv = report::aggregate_csv(&r);
     assert!(csv.starts_with(report::BOM));
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();

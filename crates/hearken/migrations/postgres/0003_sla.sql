@@ -113,3 +113,35 @@ CREATE TABLE sla_clocks (
 );
 CREATE INDEX sla_clocks_ended ON sla_clocks (workspace_id, ended_at);
 CREATE INDEX sla_clocks_started ON sla_clocks (workspace_id, started_at);
+
+-- Tags of the conversation when its clocks were last added to sla_rollups, so exactly
+-- those contributions can be taken out again (JSON array).
+ALTER TABLE sla_conversations ADD COLUMN rollup_tags TEXT;
+
+-- Incremental aggregates for the reporting dashboard: one row per day (in the workspace
+-- time zone), dimension (none, agent, team, channel, account, tag, policy), dimension
+-- value (an id or name; '' for none) and metric (first_response, next_response,
+-- resolution, or case for openings). Kept up to date as clocks change: a conversation's
+-- old contributions are subtracted and its new ones added in the same transaction.
+-- Durations: count, sums (exact mean) and a mergeable quantile sketch per kind of minute
+-- (hearken_sla QuantileSketch JSON, 1 % relative error). unanswered/inbound/answered are
+-- keyed by the day the clock started, durations by the day it ended.
+CREATE TABLE sla_rollups (
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id),
+    day TEXT NOT NULL,
+    dim TEXT NOT NULL,
+    dim_value TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    count BIGINT NOT NULL DEFAULT 0,
+    unanswered BIGINT NOT NULL DEFAULT 0,
+    sum_business BIGINT NOT NULL DEFAULT 0,
+    sum_calendar BIGINT NOT NULL DEFAULT 0,
+    met BIGINT NOT NULL DEFAULT 0,
+    breached BIGINT NOT NULL DEFAULT 0,
+    inbound BIGINT NOT NULL DEFAULT 0,
+    answered BIGINT NOT NULL DEFAULT 0,
+    opened BIGINT NOT NULL DEFAULT 0,
+    sketch_business TEXT,
+    sketch_calendar TEXT,
+    PRIMARY KEY (workspace_id, dim, day, dim_value, metric)
+);

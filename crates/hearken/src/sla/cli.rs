@@ -31,6 +31,9 @@ pub struct SlaReportArgs {
     /// One line per conversation instead of the aggregate table (CSV only).
     #[arg(long)]
     pub conversations: bool,
+    /// Exact quantiles from every clock instead of the daily aggregates (1 % error).
+    #[arg(long)]
+    pub exact: bool,
     /// Workspace slug.
     #[arg(long, default_value = "default")]
     pub workspace: String,
@@ -49,23 +52,38 @@ pub async fn run(store: &DynStore, a: SlaReportArgs) -> anyhow::Result<()> {
         by: Some(a.by),
         time: Some(a.time),
         format: Some(a.format.clone()),
+        exact: Some(a.exact),
     };
-    let (r, data) = report::run(
-        store,
-        crate::domain::WorkspaceId(ws.id),
-        &params,
-        now_millis(),
-    )
-    .await
-    .map_err(|e| match e {
+    let ws = crate::domain::WorkspaceId(ws.id);
+    let err = |e| match e {
         RunError::Invalid(m) => anyhow::anyhow!(m),
         RunError::Store(s) => s.into(),
-    })?;
-    let out = match (a.format.as_str(), a.conversations) {
-        ("csv", false) => report::aggregate_csv(&r),
-        ("csv", true) => report::conversation_csv(&data),
-        ("json", false) => serde_json::to_vec_pretty(&r)?,
-        ("json", true) => anyhow::bail!("--conversations is written as CSV only"),
+    };
+    if a.conversations {
+        if a.format != "csv" {
+            anyhow::bail!("--conversations is written as CSV only");
+        }
+        let (_, data) = report::run(store, ws, &params, now_millis())
+            .await
+            .map_err(err)?;
+        std::io::stdout()
+            .lock()
+            .write_all(&report::conversation_csv(&data))?;
+        return Ok(());
+    }
+    let r = if a.exact {
+        report::run(store, ws, &params, now_millis())
+            .await
+            .map_err(err)?
+            .0
+    } else {
+        report::run_rollups(store, ws, &params, now_millis())
+            .await
+            .map_err(err)?
+    };
+    let out = match a.format.as_str() {
+        "csv" => report::aggregate_csv(&r),
+        "json" => serde_json::to_vec_pretty(&r)?,
         _ => anyhow::bail!("--format must be csv or json"),
     };
     let mut stdout = std::io::stdout().lock();

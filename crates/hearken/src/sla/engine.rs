@@ -57,6 +57,14 @@ pub fn calendar_for(
     }
 }
 
+/// The workspace's time zone: its default (first) calendar's zone, else UTC.
+pub fn workspace_tz(calendars: &[SlaCalendarRow]) -> jiff::tz::TimeZone {
+    calendars
+        .first()
+        .map(|c| build_calendar(c).time_zone().clone())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// A stored policy version as the engine's type; the columns win over the body.
 pub fn parse_policy(row: &SlaPolicyRow) -> Option<SlaPolicy> {
     let mut p: SlaPolicy = serde_json::from_str(&row.body).ok()?;

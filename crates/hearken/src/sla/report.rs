@@ -683,6 +683,9 @@ pub struct ReportParams {
     pub time: Option<String>,
     /// `json` (default) or `csv` (the aggregate table).
     pub format: Option<String>,
+    /// `true`: exact quantiles from every stored clock (slower); default: the incremental
+    /// daily aggregates, whose quantiles carry a 1 % relative error.
+    pub exact: Option<bool>,
 }
 
 /// The workspace's time zone: its default (first) calendar's zone, else UTC.
@@ -765,6 +768,178 @@ pub async fn run(
     let q = params.to_query(&zone, now).map_err(RunError::Invalid)?;
     let data = ReportData::load(store, ws, q.from, q.to).await?;
     Ok((compute(&q, &data), data))
+}
+
+/// The dashboard's fast path: the same report from the daily rollups (quantiles from
+/// merged sketches, 1 % relative error; counts, means and shares exact). Windows are
+/// whole days in the workspace's zone, as `to_query` makes them.
+pub async fn run_rollups(
+    store: &DynStore,
+    ws: WorkspaceId,
+    params: &ReportParams,
+    now: i64,
+) -> Result<Report, RunError> {
+    let zone_name = workspace_zone(store, ws).await?;
+    let q = params
+        .to_query(&zone_name, now)
+        .map_err(RunError::Invalid)?;
+    let tz = zone(&zone_name);
+    let first = from_millis(q.from).to_zoned(tz.clone()).date().to_string();
+    let last = from_millis(q.to - 1)
+        .to_zoned(tz.clone())
+        .date()
+        .to_string();
+    let rows = store.sla_rollups(ws, q.by.as_str(), &first, &last).await?;
+    let labels = Labels::load(store, ws).await?;
+    Ok(compute_from_rollups(&q, &rows, &labels))
+}
+
+#[derive(Default)]
+struct RollCell {
+    opened: i64,
+    metrics: [RollMetric; 3],
+    inbound: i64,
+    answered: i64,
+}
+
+#[derive(Default)]
+struct RollMetric {
+    count: i64,
+    unanswered: i64,
+    sum: i64,
+    met: i64,
+    breached: i64,
+    sketch: Option<hearken_sla::stats::QuantileSketch>,
+}
+
+fn week_of(day: &str, bucket: Bucket) -> String {
+    match (bucket, day.parse::<Date>()) {
+        (Bucket::Week, Ok(d)) => {
+            let back = i64::from(d.weekday().to_monday_zero_offset());
+            d.checked_sub(jiff::Span::new().days(back))
+                .unwrap_or(d)
+                .to_string()
+        }
+        _ => day.to_owned(),
+    }
+}
+
+/// Merges rollup rows into a report.
+pub fn compute_from_rollups(
+    q: &ReportQuery,
+    rows: &[crate::storage::sla::SlaRollupRow],
+    labels: &Labels,
+) -> Report {
+    let label = |v: &str| -> String {
+        let id = v.parse::<i64>().ok();
+        match q.by {
+            Dimension::None => "all".into(),
+            _ if v.is_empty() => "(none)".into(),
+            Dimension::Agent => Labels::id(&labels.users, id),
+            Dimension::Team => Labels::id(&labels.teams, id),
+            Dimension::Account => Labels::id(&labels.accounts, id),
+            _ => v.to_owned(),
+        }
+    };
+    let mut cells: BTreeMap<(String, String), RollCell> = BTreeMap::new();
+    for r in rows {
+        let key = label(&r.dim_value);
+        let i = match r.metric.as_str() {
+            "case" => 3,
+            "first_response" => 0,
+            "next_response" => 1,
+            _ => 2,
+        };
+        let (sum, sketch) = match q.time {
+            TimeKind::Business => (r.sum_business, r.sketch_business.as_deref()),
+            TimeKind::Calendar => (r.sum_calendar, r.sketch_calendar.as_deref()),
+        };
+        // Parsed once, merged into the period's cell and the window total.
+        let sketch = sketch
+            .filter(|_| i < 3)
+            .and_then(|s| serde_json::from_str::<hearken_sla::stats::QuantileSketch>(s).ok());
+        for period in [week_of(&r.day, q.bucket), "all".to_owned()] {
+            let c = cells.entry((period, key.clone())).or_default();
+            if i == 3 {
+                c.opened += r.opened;
+                continue;
+            }
+            c.inbound += r.inbound;
+            c.answered += r.answered;
+            let m = &mut c.metrics[i];
+            m.count += r.count;
+            m.unanswered += r.unanswered;
+            m.met += r.met;
+            m.breached += r.breached;
+            m.sum += sum;
+            if let Some(sk) = &sketch {
+                match &mut m.sketch {
+                    Some(have) => {
+                        let _ = have.merge(sk);
+                    }
+                    None => m.sketch = Some(sk.clone()),
+                }
+            }
+        }
+    }
+    let stat = |m: &RollMetric| {
+        let sk = m.sketch.as_ref();
+        let qv = |p: f64| {
+            sk.and_then(|s| s.quantile(p))
+                .filter(|_| m.count > 0)
+                .map(|v| v.round())
+        };
+        Stat {
+            count: m.count.max(0) as usize,
+            unanswered: m.unanswered.max(0) as usize,
+            mean: (m.count > 0).then(|| m.sum as f64 / m.count as f64),
+            median: qv(0.5),
+            p90: qv(0.9),
+            p95: qv(0.95),
+            within_target: (m.met + m.breached > 0)
+                .then(|| m.met as f64 / (m.met + m.breached) as f64),
+            met: m.met.max(0) as usize,
+            breached: m.breached.max(0) as usize,
+        }
+    };
+    let mut out_rows = Vec::new();
+    let mut totals = Vec::new();
+    for ((period, key), c) in cells {
+        let row = ReportRow {
+            cases_opened: c.opened.max(0) as usize,
+            cases_resolved: c.metrics[2].count.max(0) as usize,
+            first_response: stat(&c.metrics[0]),
+            next_response: stat(&c.metrics[1]),
+            resolution: stat(&c.metrics[2]),
+            inbound_items: c.inbound,
+            answered_items: c.answered,
+            reply_rate: (c.inbound > 0).then(|| c.answered as f64 / c.inbound as f64),
+            period: period.clone(),
+            key,
+        };
+        if period == "all" {
+            totals.push(row);
+        } else {
+            out_rows.push(row);
+        }
+    }
+    Report {
+        from: rfc3339(q.from),
+        to: rfc3339(q.to),
+        zone: q.zone.clone(),
+        bucket: match q.bucket {
+            Bucket::Day => "day".into(),
+            Bucket::Week => "week".into(),
+        },
+        by: q.by.as_str().into(),
+        time: q.time.as_str().into(),
+        method: format!(
+            "quantiles from daily mergeable sketches (relative error {} %, rounded to whole minutes); counts, means and shares exact",
+            crate::sla::rollup::SKETCH_ALPHA * 100.0
+        ),
+        rows: out_rows,
+        totals,
+    }
 }
 
 /// Why a report could not be made.

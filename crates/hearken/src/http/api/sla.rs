@@ -393,7 +393,13 @@ pub async fn report(
     Query(p): Query<ReportParams>,
 ) -> Result<Response, ApiError> {
     require(&who, Permission::ViewReports)?;
-    let (r, _) = report::run(&state.store, who.workspace, &p, now_millis()).await?;
+    let r = if p.exact == Some(true) {
+        report::run(&state.store, who.workspace, &p, now_millis())
+            .await?
+            .0
+    } else {
+        report::run_rollups(&state.store, who.workspace, &p, now_millis()).await?
+    };
     match p.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(r).into_response()),
         "csv" => Ok(csv_response("sla-report.csv", report::aggregate_csv(&r))),

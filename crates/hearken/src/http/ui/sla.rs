@@ -43,7 +43,14 @@ pub async fn page(
     Query(p): Query<ReportParams>,
 ) -> Result<Html<String>, PageError> {
     require(&who, Permission::ViewReports)?;
-    let (r, _) = match report::run(&state.store, who.workspace, &p, now_millis()).await {
+    let result = if p.exact == Some(true) {
+        report::run(&state.store, who.workspace, &p, now_millis())
+            .await
+            .map(|x| x.0)
+    } else {
+        report::run_rollups(&state.store, who.workspace, &p, now_millis()).await
+    };
+    let r = match result {
         Ok(x) => x,
         Err(RunError::Invalid(m)) => return Err(PageError(ApiError::BadRequest(m))),
         Err(RunError::Store(e)) => return Err(PageError(e.into())),
