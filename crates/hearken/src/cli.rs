@@ -196,6 +196,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     let listen = settings.listen;
     let state = AppState::new(store, settings);
+    // Issue #4: deadlines, escalation, expiry and scheduled sends of drafts.
+    crate::approvals::schedule::spawn(state.clone(), std::time::Duration::from_secs(15));
     serve_state(state, listen).await
 }
 

@@ -31,6 +31,9 @@ pub enum Permission {
     MoveData,
     /// Manage users, roles and tokens.
     ManageUsers,
+    /// Set the brand voice: style guides, templates, approval paths, routing, teams,
+    /// communication tests and reply rights.
+    ManageBrandVoice,
 }
 
 impl Role {

@@ -53,6 +53,50 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))
+        // Issue #4: approval paths, the communication test and one brand voice.
+        .route(
+            "/style-guides/{locale}",
+            axum::routing::put(api::approvals::put_style_guide),
+        )
+        .route("/style-check", post(api::approvals::style_check))
+        .route(
+            "/templates",
+            get(api::approvals::templates).post(api::approvals::create_template),
+        )
+        .route(
+            "/approval-paths/{key}",
+            axum::routing::put(api::approvals::put_path),
+        )
+        .route("/routing", axum::routing::put(api::approvals::put_routing))
+        .route("/teams", post(api::approvals::create_team))
+        .route("/teams/{id}/members", post(api::approvals::add_team_member))
+        .route("/departments", post(api::approvals::create_department))
+        .route(
+            "/departments/{id}/members",
+            post(api::approvals::add_department_member),
+        )
+        .route("/drafts", get(api::approvals::drafts))
+        .route("/drafts/{id}", get(api::approvals::get_draft))
+        .route("/drafts/{id}/approve", post(api::approvals::approve))
+        .route("/drafts/{id}/reject", post(api::approvals::reject))
+        .route("/drafts/{id}/edit", post(api::approvals::edit))
+        .route("/drafts/{id}/seen", post(api::approvals::seen))
+        .route("/drafts/{id}/send", post(api::approvals::send))
+        .route("/approvals/queue", get(api::approvals::queue))
+        .route("/notifications", get(api::approvals::notifications))
+        .route(
+            "/notifications/read",
+            post(api::approvals::read_notifications),
+        )
+        .route(
+            "/certifications",
+            get(api::approvals::certifications).post(api::approvals::grant),
+        )
+        .route("/certifications/{id}/revoke", post(api::approvals::revoke))
+        .route("/comm-tests", post(api::approvals::create_test))
+        .route("/comm-tests/{id}/attempts", post(api::approvals::take_test))
+        .route("/comm-attempts/{id}/grade", post(api::approvals::grade))
+        .route("/reports/approvals", get(api::approvals::report))
         .fallback(api_not_found);
 
     let pages = Router::new()

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::approvals::approvals_sql;
 use super::sql::sql_store;
 use super::StoreResult;
 
@@ -72,3 +73,5 @@ sql_store!(
         position_fn: "strpos"
     }
 );
+
+approvals_sql!(PgStore);

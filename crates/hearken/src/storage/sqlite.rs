@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::approvals::approvals_sql;
 use super::sql::sql_store;
 use super::StoreResult;
 
@@ -68,3 +69,5 @@ sql_store!(
         position_fn: "instr"
     }
 );
+
+approvals_sql!(SqliteStore);

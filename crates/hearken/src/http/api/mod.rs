@@ -3,6 +3,7 @@
 //! `{"error":{"code","message"}}`.
 
 pub mod admin;
+pub mod approvals;
 pub mod audit;
 pub mod conversations;
 pub mod dashboard;
@@ -25,6 +26,15 @@ use crate::http::error::ApiError;
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
         admin::create_token, admin::accounts, data::import, data::export, data::outbox,
+        approvals::put_style_guide, approvals::style_check, approvals::templates,
+        approvals::create_template, approvals::put_path, approvals::put_routing,
+        approvals::create_team, approvals::add_team_member, approvals::create_department,
+        approvals::add_department_member, approvals::drafts, approvals::get_draft,
+        approvals::approve, approvals::reject, approvals::edit, approvals::seen,
+        approvals::send, approvals::queue, approvals::notifications,
+        approvals::read_notifications, approvals::certifications, approvals::grant,
+        approvals::revoke, approvals::create_test, approvals::take_test, approvals::grade,
+        approvals::report,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,

@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, PageError};
 use crate::http::session::PageUser;
 use crate::http::views::{ConversationView, MessageView, NoteView, UserView};
 use crate::inbox::{self, ChangeRequest};
-use crate::replies::send::send_reply;
+use crate::replies::send::{send_reply, ReplyOptions};
 
 /// Everything the conversation page and API show about one conversation.
 pub struct Detail {
@@ -136,6 +136,9 @@ pub async fn page(
 #[derive(Deserialize)]
 pub struct ReplyForm {
     text: String,
+    /// What the author had seen when the page was rendered (collision check).
+    seen_message_id: Option<i64>,
+    seen_note_id: Option<i64>,
 }
 
 fn back(id: i64) -> Redirect {
@@ -150,7 +153,11 @@ pub async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Result<Redirect, PageError> {
     require(&who, Permission::WorkConversations)?;
-    send_reply(&state, &who, id, &f.text).await?;
+    let opts = ReplyOptions {
+        seen: f.seen_message_id.zip(f.seen_note_id),
+        ..ReplyOptions::default()
+    };
+    send_reply(&state, &who, id, &f.text, &opts).await?;
     Ok(back(id))
 }
 
