@@ -846,3 +846,174 @@ async fn new_activity_after_the_author_opened_the_draft_refuses_sending_until_se
     assert_eq!(status, 201, "{out}");
     assert_eq!(outbox_texts(&app).await, vec![text.to_owned()]);
 }
+
+async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let req = axum::http::Request::builder()
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, _, body) = app.send(req).await;
+    (status.as_u16(), String::from_utf8(body).unwrap())
+}
+
+#[tokio::test]
+async fn the_queue_page_shows_the_conversation_the_diff_and_the_rule_escaped() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    let approver = app.user("approver").await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/approval-paths/legal",
+        one_step(json!({ "roles": ["approver"] })),
+    )
+    .await;
+    let table = json!({ "rules": [ { "id": "lawsuit", "conditions": [
+        { "if": "contains_any", "value": ["lawyer"] } ], "path_id": "legal" } ],
+        "trainee_path": null, "risk": risk() });
+    put(&app, &manager.token, "/api/v1/routing", table).await;
+    let conv = customer_says(
+        &app,
+        Channel::X,
+        "q1",
+        "<script>alert(1)</script> my lawyer",
+    )
+    .await;
+    let (status, _) = reply(&app, &agent, conv, json!({ "text": "No lawyer talk here" })).await;
+    assert_eq!(status, 202);
+    let (_, held) = reply(&app, &agent, conv, json!({ "text": "Plain thanks" })).await;
+    assert_eq!(held["id"], Value::Null, "no rule matched: sent directly");
+
+    let (status, html) = page(&app, &approver.token, "/approvals").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No lawyer talk here"));
+    assert!(html.contains("rule lawsuit"));
+    assert!(html.contains("text mentions"));
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+    assert!(!html.contains("<script>alert(1)"));
+    let (_, html) = page(&app, &agent.token, "/approvals").await;
+    assert!(html.contains("Nothing waits for you."));
+}
+
+#[tokio::test]
+async fn a_missed_deadline_escalates_and_the_escalation_group_approves() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    let approver = app.user("approver").await;
+    let path = json!({ "id": "", "name": "Escalating", "steps": [ { "branches": [
+        { "name": "Approvers", "group": { "roles": ["approver"] }, "quorum": "any",
+          "deadline_minutes": 30, "on_deadline": { "escalate": { "roles": ["manager"] } } } ] } ] });
+    put(&app, &manager.token, "/api/v1/approval-paths/esc", path).await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/routing",
+        everything_to("esc"),
+    )
+    .await;
+    let conv = customer_says(&app, Channel::X, "e1", "Hi").await;
+    let text = "On our way.";
+    let (_, held) = reply(&app, &agent, conv, json!({ "text": text })).await;
+    let id = held["id"].as_i64().unwrap();
+
+    schedule::tick(&app.state, now_millis() + 31 * 60 * 1000)
+        .await
+        .unwrap();
+    let (status, _) = approve(&app, &approver, id, &sha(text)).await;
+    assert_eq!(status, 403, "the original group no longer decides");
+    let (status, out) = approve(&app, &manager, id, &sha(text)).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["status"], "sent");
+    let actions: Vec<String> = draft_audit(&app, id)
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "draft.submitted",
+            "draft.escalated",
+            "draft.approved",
+            "draft.sent"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_report_counts_decisions_and_approver_edits_per_agent() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    let a1 = app.user_in(app.ws, "approver", "a1@acme.test").await;
+    let a2 = app.user_in(app.ws, "approver", "a2@acme.test").await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/approval-paths/review",
+        one_step(json!({ "roles": ["approver"] })),
+    )
+    .await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/routing",
+        everything_to("review"),
+    )
+    .await;
+    let conv = customer_says(&app, Channel::X, "r1", "Hi").await;
+
+    // Draft 1: a1 rejects, the agent edits, a1 edits, a2 approves (sent).
+    let (_, d1) = reply(&app, &agent, conv, json!({ "text": "first try" })).await;
+    let id1 = d1["id"].as_i64().unwrap();
+    let body = json!({ "version_hash": sha("first try"), "note": "too short" });
+    assert_eq!(
+        post(
+            &app,
+            &a1.token,
+            &format!("/api/v1/drafts/{id1}/reject"),
+            body
+        )
+        .await
+        .0,
+        200
+    );
+    let edit = format!("/api/v1/drafts/{id1}/edit");
+    assert_eq!(
+        post(&app, &agent.token, &edit, json!({ "text": "second try" }))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&app, &a1.token, &edit, json!({ "text": "third try" }))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        approve(&app, &a2, id1, &sha("third try")).await.1["status"],
+        "sent"
+    );
+    // Draft 2: approved as written.
+    let (_, d2) = reply(&app, &agent, conv, json!({ "text": "fine as is" })).await;
+    let id2 = d2["id"].as_i64().unwrap();
+    assert_eq!(approve(&app, &a1, id2, &sha("fine as is")).await.0, 200);
+
+    let (status, r) = app
+        .api(&manager.token, "GET", "/api/v1/reports/approvals", None)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    // Decisions by hand: reject, approve, approve → 1 of 3 rejected.
+    assert_eq!(r["paths"][0]["approvals"], 2);
+    assert_eq!(r["paths"][0]["rejections"], 1);
+    assert!((r["paths"][0]["rejection_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(r["agents"][0]["author_id"], agent.id);
+    assert_eq!(r["agents"][0]["drafts"], 2);
+    assert_eq!(r["agents"][0]["approver_edits"], 1, "only a1's version");
+    // Step 0 passes measured: v1 (rejected), v3 (approved) of draft 1 and v1 of draft 2.
+    assert_eq!(r["steps"][0]["samples"], 3);
+}

@@ -122,6 +122,11 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(ui::audit::page))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
+        // Issue #4: the approver's queue.
+        .route("/approvals", get(ui::approvals::page))
+        .route("/approvals/{id}/approve", post(ui::approvals::approve))
+        .route("/approvals/{id}/reject", post(ui::approvals::reject))
+        .route("/approvals/{id}/edit", post(ui::approvals::edit))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -29,6 +29,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    (
+        "approvals_queue.html",
+        include_str!("../../templates/approvals_queue.html"),
+    ),
 ];
 
 impl Templates {

@@ -113,6 +113,8 @@ pub async fn page(
     cview["reply_private"] = json!(reply_private);
     cview["assignee"] = json!(assignee);
     cview["team"] = json!(team);
+    // Issue #4: what the author has seen, so a reply is refused (409) if more arrives.
+    let seen = state.store.conversation_marker(who.workspace, id).await?;
     render(
         &state,
         "conversation.html",
@@ -126,6 +128,7 @@ pub async fn page(
             "users": d.users,
             "teams": teams,
             "can_work": who.can(Permission::WorkConversations),
+            "seen": { "message": seen.0, "note": seen.1 },
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         }),
