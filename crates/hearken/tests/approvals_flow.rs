@@ -621,6 +621,21 @@ async fn passing_the_test_grants_direct_replies_until_the_rights_expire() {
 
     let (status, test) = post(&app, &manager.token, "/api/v1/comm-tests", comm_test()).await;
     assert_eq!(status, 201, "{test}");
+    let (status, paper) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/comm-tests/{}", test["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{paper}");
+    assert_eq!(paper["questions"][0]["kind"]["options"], json!(["a", "b"]));
+    assert_eq!(
+        paper["questions"][0]["kind"].get("correct"),
+        None,
+        "answers stay hidden"
+    );
     let answers = json!({ "answers": {
         "q1": { "choices": ["b"] },
         "q2": { "text": "Sorry to hear that, we will fix it today." } } });
@@ -834,6 +849,16 @@ async fn new_activity_after_the_author_opened_the_draft_refuses_sending_until_se
     assert_eq!(out["status"], "approved", "held back by the collision");
     let send = format!("/api/v1/drafts/{id}/send");
     assert_eq!(post(&app, &agent.token, &send, json!({})).await.0, 409);
+    let (_, notes) = app
+        .api(&agent.token, "GET", "/api/v1/notifications", None)
+        .await;
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("was not sent"),
+        "{notes}"
+    );
     let (status, _) = post(
         &app,
         &agent.token,
@@ -1016,4 +1041,33 @@ async fn the_report_counts_decisions_and_approver_edits_per_agent() {
     assert_eq!(r["agents"][0]["approver_edits"], 1, "only a1's version");
     // Step 0 passes measured: v1 (rejected), v3 (approved) of draft 1 and v1 of draft 2.
     assert_eq!(r["steps"][0]["samples"], 3);
+}
+
+#[tokio::test]
+async fn a_scheduled_reply_without_approval_leaves_only_when_the_scheduler_reaches_its_time() {
+    let app = TestApp::new().await;
+    let agent = app.user("agent").await;
+    let conv = customer_says(&app, Channel::X, "s1", "Hi").await;
+    let at = now_millis() + 3_600_000;
+    let (status, held) = reply(
+        &app,
+        &agent,
+        conv,
+        json!({ "text": "Good morning!", "send_at": rfc3339(at) }),
+    )
+    .await;
+    assert_eq!(status, 202, "{held}");
+    assert_eq!(
+        held["status"], "approved",
+        "no approval needed, only the time"
+    );
+    assert_eq!(schedule::tick(&app.state, at - 1).await.unwrap().sent, 0);
+    assert!(outbox_texts(&app).await.is_empty());
+    assert_eq!(schedule::tick(&app.state, at).await.unwrap().sent, 1);
+    assert_eq!(
+        schedule::tick(&app.state, at + 1).await.unwrap().sent,
+        0,
+        "sent once"
+    );
+    assert_eq!(outbox_texts(&app).await, vec!["Good morning!".to_owned()]);
 }

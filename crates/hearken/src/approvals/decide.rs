@@ -386,12 +386,36 @@ async fn send_if_clear(
     let id = l.row.id;
     match deliver(state, ws, l, actor).await {
         Ok(_) => {}
-        Err(FlowError::Conflict(why)) => {
-            tracing::info!(draft.id = id, "approved draft {id} held: {why}");
-        }
+        Err(FlowError::Conflict(why)) => hold_for_author(state, ws, id, &why).await?,
         Err(e) => return Err(e),
     }
     state.store.draft(ws, id).await?.ok_or(FlowError::NotFound)
+}
+
+/// An approved draft that could not leave (new activity, or the style guide changed) waits
+/// for its author: the scheduler stops looking at it and the author is told why.
+pub async fn hold_for_author(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: i64,
+    why: &str,
+) -> Result<(), FlowError> {
+    tracing::info!(draft.id = id, "approved draft {id} held for its author");
+    let l = load(state, ws, id).await?;
+    let mut meta = Meta::from_row(&l.row);
+    meta.send_at = None;
+    let change = Change::of(&l)
+        .author(format!(
+            "Your approved reply in conversation {} was not sent: {why}",
+            l.row.conversation_id
+        ))
+        .event(
+            "draft.held",
+            serde_json::json!({ "version_hash": l.draft.current().hash, "reason": why }),
+        );
+    let actor = Actor::System("approvals");
+    persist(state, ws, &meta, &l.draft, &l.dir, change, &actor).await?;
+    Ok(())
 }
 
 /// Rejects the version with `version_hash`, with a note for the author.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::decide::{self, Loaded};
+use super::decide;
 use super::FlowError;
 use crate::app::AppState;
 use crate::domain::time::now_millis;
@@ -75,10 +75,14 @@ async fn tick_draft(
     match l.row.status.as_str() {
         "expired" => Ok(Outcome::Expired),
         "approved" if l.row.send_at.is_none_or(|t| t <= now) => {
-            let Loaded { row, draft, dir } = l;
-            let l = Loaded { row, draft, dir };
-            decide::deliver(state, ws, l, &Actor::System("scheduler")).await?;
-            Ok(Outcome::Sent)
+            match decide::deliver(state, ws, l, &Actor::System("scheduler")).await {
+                Ok(_) => Ok(Outcome::Sent),
+                Err(FlowError::Conflict(why)) => {
+                    decide::hold_for_author(state, ws, id, &why).await?;
+                    Ok(Outcome::Waiting)
+                }
+                Err(e) => Err(e),
+            }
         }
         _ => Ok(Outcome::Waiting),
     }

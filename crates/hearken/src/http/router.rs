@@ -93,7 +93,11 @@ pub fn router(state: AppState) -> Router {
             get(api::approvals::certifications).post(api::approvals::grant),
         )
         .route("/certifications/{id}/revoke", post(api::approvals::revoke))
-        .route("/comm-tests", post(api::approvals::create_test))
+        .route(
+            "/comm-tests",
+            get(api::approvals::tests).post(api::approvals::create_test),
+        )
+        .route("/comm-tests/{id}", get(api::approvals::test_paper))
         .route("/comm-tests/{id}/attempts", post(api::approvals::take_test))
         .route("/comm-attempts/{id}/grade", post(api::approvals::grade))
         .route("/reports/approvals", get(api::approvals::report))

@@ -724,6 +724,66 @@ pub async fn create_test(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+/// A test as a candidate sees it: the questions without the correct answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommTestPaper {
+    pub id: i64,
+    pub name: String,
+    pub channels: Vec<String>,
+    pub pass_mark_percent: u8,
+    #[schema(value_type = Vec<Object>)]
+    pub questions: Vec<serde_json::Value>,
+}
+
+/// The workspace's tests.
+#[utoipa::path(get, path = "/api/v1/comm-tests", responses((status = 200, body = Vec<CommTestView>)))]
+pub async fn tests(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<CommTestView>>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    let rows = state.store.comm_tests(who.workspace).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| CommTestView {
+                id: r.id,
+                channels: serde_json::from_str(&r.channels).unwrap_or_default(),
+                name: r.name,
+                validity_days: r.validity_days,
+            })
+            .collect(),
+    ))
+}
+
+/// One test to take; correct options are left out.
+#[utoipa::path(get, path = "/api/v1/comm-tests/{id}", params(("id" = i64, Path)), responses((status = 200, body = CommTestPaper)))]
+pub async fn test_paper(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<CommTestPaper>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    let (row, test) = certify::load(&state, who.workspace, id).await?;
+    let questions = test
+        .questions
+        .iter()
+        .map(|q| {
+            let mut v = serde_json::to_value(q).unwrap_or_default();
+            if let Some(kind) = v.get_mut("kind").and_then(|k| k.as_object_mut()) {
+                kind.remove("correct");
+            }
+            v
+        })
+        .collect();
+    Ok(Json(CommTestPaper {
+        id: row.id,
+        name: row.name,
+        channels: serde_json::from_str(&row.channels).unwrap_or_default(),
+        pass_mark_percent: test.pass_mark_percent,
+        questions,
+    }))
+}
+
 /// An agent's answers: question id → `{"choices": [...]}` or `{"text": "..."}`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AttemptRequest {

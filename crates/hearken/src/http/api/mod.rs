@@ -33,7 +33,7 @@ use crate::http::error::ApiError;
         approvals::approve, approvals::reject, approvals::edit, approvals::seen,
         approvals::send, approvals::queue, approvals::notifications,
         approvals::read_notifications, approvals::certifications, approvals::grant,
-        approvals::revoke, approvals::create_test, approvals::take_test, approvals::grade,
+        approvals::revoke, approvals::tests, approvals::test_paper, approvals::create_test, approvals::take_test, approvals::grade,
         approvals::report,
     ),
     components(schemas(
