@@ -49,6 +49,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Measure import and inbox performance.
     Bench(crate::bench::BenchArgs),
+    /// Measure what the approvals gate adds to a reply (issue #4).
+    BenchApprovals(crate::approvals::bench::BenchApprovalsArgs),
 }
 
 /// Which workspace a command works in.
@@ -145,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Demo(args) => crate::demo::run(settings, args).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::BenchApprovals(args) => crate::approvals::bench::run(settings, args).await,
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -159,7 +162,9 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::User(u) => user(store, u).await,
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
         Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
-        Command::Serve | Command::Demo(_) | Command::Bench(_) => unreachable!("handled by run"),
+        Command::Serve | Command::Demo(_) | Command::Bench(_) | Command::BenchApprovals(_) => {
+            unreachable!("handled by run")
+        }
     }
 }
 

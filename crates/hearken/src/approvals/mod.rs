@@ -12,6 +12,7 @@
 //! - `certify`: communication tests, grading and reply rights.
 //! - `reports`: time waiting in approval, decision rates and approver edits.
 
+pub mod bench;
 pub mod certify;
 pub mod decide;
 pub mod directory;
