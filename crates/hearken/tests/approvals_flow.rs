@@ -1071,3 +1071,21 @@ async fn a_scheduled_reply_without_approval_leaves_only_when_the_scheduler_reach
     );
     assert_eq!(outbox_texts(&app).await, vec!["Good morning!".to_owned()]);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_approvals_routes() {
+    let app = TestApp::new().await;
+    let agent = app.user("agent").await;
+    let (status, doc) = app
+        .api(&agent.token, "GET", "/api/v1/openapi.json", None)
+        .await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/drafts/{id}/approve",
+        "/api/v1/style-check",
+        "/api/v1/comm-tests/{id}/attempts",
+        "/api/v1/reports/approvals",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
