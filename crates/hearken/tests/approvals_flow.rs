@@ -920,6 +920,10 @@ async fn the_queue_page_shows_the_conversation_the_diff_and_the_rule_escaped() {
     assert!(!html.contains("<script>alert(1)"));
     let (_, html) = page(&app, &agent.token, "/approvals").await;
     assert!(html.contains("Nothing waits for you."));
+    let (status, html) = page(&app, &agent.token, &format!("/conversations/{conv}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(": pending</strong>"), "the author sees the held draft");
+    assert!(html.contains("name=\"seen_message_id\""));
 }
 
 #[tokio::test]

@@ -131,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/approvals/{id}/approve", post(ui::approvals::approve))
         .route("/approvals/{id}/reject", post(ui::approvals::reject))
         .route("/approvals/{id}/edit", post(ui::approvals::edit))
+        .route("/drafts/{id}/seen", post(ui::approvals::seen))
+        .route("/drafts/{id}/send", post(ui::approvals::send))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -99,3 +99,31 @@ pub async fn edit(
     decide::edit(&state, &who, id, f.text.as_deref().unwrap_or("")).await?;
     Ok(Redirect::to("/approvals"))
 }
+
+/// POST /drafts/{id}/seen: the author has read what arrived since writing.
+pub async fn seen(
+    State(state): State<AppState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Redirect, PageError> {
+    require(&who, Permission::WorkConversations)?;
+    let row = decide::seen(&state, &who, id).await?;
+    Ok(Redirect::to(&format!(
+        "/conversations/{}",
+        row.conversation_id
+    )))
+}
+
+/// POST /drafts/{id}/send: sends an approved draft now.
+pub async fn send(
+    State(state): State<AppState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Redirect, PageError> {
+    require(&who, Permission::WorkConversations)?;
+    let msg = decide::send(&state, &who, id).await?;
+    Ok(Redirect::to(&format!(
+        "/conversations/{}",
+        msg.conversation_id
+    )))
+}

@@ -115,6 +115,14 @@ pub async fn page(
     cview["team"] = json!(team);
     // Issue #4: what the author has seen, so a reply is refused (409) if more arrives.
     let seen = state.store.conversation_marker(who.workspace, id).await?;
+    let drafts: Vec<serde_json::Value> = state
+        .store
+        .drafts(who.workspace, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.conversation_id == id && d.status != "sent")
+        .map(|d| json!({ "id": d.id, "status": d.status, "mine": d.author_id == who.user_id }))
+        .collect();
     render(
         &state,
         "conversation.html",
@@ -129,6 +137,7 @@ pub async fn page(
             "teams": teams,
             "can_work": who.can(Permission::WorkConversations),
             "seen": { "message": seen.0, "note": seen.1 },
+            "drafts": drafts,
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         }),
