@@ -59,6 +59,8 @@ pub enum Command {
     BenchIngest(crate::channels::bench::BenchIngestArgs),
     /// Time the 30-day SLA dashboard over a large synthetic workspace (#3).
     BenchSla(crate::sla::bench::SlaBenchArgs),
+    /// Measure what the approvals gate adds to a reply (issue #4).
+    BenchApprovals(crate::approvals::bench::BenchApprovalsArgs),
 }
 
 /// Reports on the command line (#3).
@@ -201,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchIngest(args) => crate::channels::bench::run(settings, args).await,
         Command::Account(cmd) => account(settings, cmd).await,
         Command::BenchSla(args) => crate::sla::bench::run(args).await,
+        Command::BenchApprovals(args) => crate::approvals::bench::run(settings, args).await,
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -221,6 +224,7 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         | Command::Bench(_)
         | Command::BenchIngest(_)
         | Command::BenchSla(_)
+        | Command::BenchApprovals(_)
         | Command::Account(_) => unreachable!("handled by run"),
     }
 }
@@ -259,6 +263,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen;
     let state = AppState::new(store, settings);
     start_channels(&state);
+    // Issue #4: deadlines, escalation, expiry and scheduled sends of drafts.
+    crate::approvals::schedule::spawn(state.clone(), std::time::Duration::from_secs(15));
     serve_state(state, listen).await
 }
 

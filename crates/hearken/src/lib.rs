@@ -7,6 +7,7 @@
 //! the one storage trait with a SQLite and a PostgreSQL backend.
 
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod bench;

@@ -1,4 +1,4 @@
-// Hearken's only script: live dashboard updates over server-sent events.
+// Hearken's only script: live dashboard updates over server-sent events, and the composer.
 // Everything else works without JavaScript.
 (function () {
   "use strict";
@@ -21,4 +21,72 @@
   source.addEventListener("changed", refresh);
   source.onopen = function () { if (state) { state.textContent = "live"; } };
   source.onerror = function () { if (state) { state.textContent = "reconnecting"; } };
+})();
+
+// Issue #4: the composer shows style-guide violations as the agent types, and finds
+// templates. The server enforces both again when the reply is sent.
+(function () {
+  "use strict";
+  var form = document.getElementById("reply-form");
+  var text = document.getElementById("reply-text");
+  if (!form || !text || !window.fetch) { return; }
+  var channel = form.getAttribute("data-channel") || "";
+  var csrf = form.querySelector("input[name=csrf]").value;
+  var list = document.getElementById("style-violations");
+  var timer = null;
+  function item(content, cls) {
+    var li = document.createElement("li");
+    li.textContent = content;
+    if (cls) { li.className = cls; }
+    return li;
+  }
+  function show(violations) {
+    list.textContent = "";
+    violations.forEach(function (v) {
+      var words = v.message + (v.fix ? " (" + v.fix + ")" : "");
+      list.appendChild(item(words, v.severity));
+    });
+  }
+  function check() {
+    fetch("/api/v1/style-check", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ text: text.value, channel: channel })
+    })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) { show(body.violations || []); })
+      .catch(function () { /* the server checks again on send */ });
+  }
+  text.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(check, 300);
+  });
+  var q = document.getElementById("template-q");
+  var results = document.getElementById("template-results");
+  if (!q || !results) { return; }
+  var qtimer = null;
+  function search() {
+    var url = "/api/v1/templates?q=" + encodeURIComponent(q.value) +
+      "&channel=" + encodeURIComponent(channel);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (templates) {
+        results.textContent = "";
+        templates.forEach(function (t) {
+          var li = item(t.name + ": " + t.body, "template");
+          li.tabIndex = 0;
+          li.addEventListener("click", function () {
+            text.value = t.body;
+            check();
+          });
+          results.appendChild(li);
+        });
+      })
+      .catch(function () { results.textContent = ""; });
+  }
+  q.addEventListener("input", function () {
+    clearTimeout(qtimer);
+    qtimer = setTimeout(search, 250);
+  });
 })();

@@ -79,7 +79,7 @@ const ROUTES: &[(&str, &str, &str, Permission)] = &[
         "POST",
         "/api/v1/teams",
         r#"{"name":"Care {role}"}"#,
-        Permission::ManageUsers,
+        Permission::ManageBrandVoice,
     ),
     ("POST", "/api/v1/import", "", Permission::MoveData),
     ("GET", "/api/v1/export", "", Permission::MoveData),

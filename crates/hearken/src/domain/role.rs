@@ -35,6 +35,9 @@ pub enum Permission {
     ViewReports,
     /// Configure business calendars and SLA policies (#3).
     ManageSla,
+    /// Set the brand voice: style guides, templates, approval paths, routing, teams,
+    /// communication tests and reply rights.
+    ManageBrandVoice,
 }
 
 impl Role {

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::approvals::FlowError;
 use crate::import::Rejection;
 use crate::inbox::WorkError;
 use crate::replies::adapter::SendError;
@@ -32,6 +33,9 @@ pub enum ApiError {
     Csrf,
     #[error("{0}")]
     Upstream(String),
+    /// The reply breaks blocking rules of the style guide (422 with the violations).
+    #[error("the reply breaks the style guide")]
+    Style(Vec<hearken_voice::style::Violation>),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -50,6 +54,10 @@ pub struct ErrorDetail {
     /// Per-row problems, for imports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejections: Option<Vec<Rejection>>,
+    /// Style guide violations, for replies and templates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub violations: Option<Vec<hearken_voice::style::Violation>>,
 }
 
 impl ApiError {
@@ -64,6 +72,7 @@ impl ApiError {
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
+            ApiError::Style(_) => (StatusCode::UNPROCESSABLE_ENTITY, "style_violations"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -79,11 +88,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let message = self.public_message();
+        let violations = match self {
+            ApiError::Style(v) => Some(v),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code,
-                message: self.public_message(),
+                message,
                 rejections: None,
+                violations,
             },
         };
         (status, Json(body)).into_response()
@@ -126,6 +141,21 @@ impl From<ReplyError> for ApiError {
                 )
             }
             ReplyError::Store(s) => s.into(),
+            ReplyError::Approval(f) => f.into(),
+        }
+    }
+}
+
+impl From<FlowError> for ApiError {
+    fn from(e: FlowError) -> Self {
+        match e {
+            FlowError::Style(v) => ApiError::Style(v),
+            FlowError::Invalid(m) => ApiError::BadRequest(m),
+            FlowError::Forbidden(_) => ApiError::Forbidden,
+            FlowError::Conflict(m) => ApiError::Conflict(m),
+            FlowError::NotFound => ApiError::NotFound,
+            FlowError::Send(s) => ReplyError::Send(s).into(),
+            FlowError::Store(s) => s.into(),
         }
     }
 }

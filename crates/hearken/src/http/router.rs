@@ -91,6 +91,53 @@ pub fn router(state: AppState) -> Router {
             "/channels/accounts/{id}/reconcile",
             post(api::channels::reconcile),
         )
+        // Issue #4: approval paths, the communication test and one brand voice.
+        .route(
+            "/style-guides/{locale}",
+            axum::routing::put(api::approvals::put_style_guide),
+        )
+        .route("/style-check", post(api::approvals::style_check))
+        .route(
+            "/templates",
+            get(api::approvals::templates).post(api::approvals::create_template),
+        )
+        .route(
+            "/approval-paths/{key}",
+            axum::routing::put(api::approvals::put_path),
+        )
+        .route("/routing", axum::routing::put(api::approvals::put_routing))
+        .route("/teams/{id}/members", post(api::approvals::add_team_member))
+        .route("/departments", post(api::approvals::create_department))
+        .route(
+            "/departments/{id}/members",
+            post(api::approvals::add_department_member),
+        )
+        .route("/drafts", get(api::approvals::drafts))
+        .route("/drafts/{id}", get(api::approvals::get_draft))
+        .route("/drafts/{id}/approve", post(api::approvals::approve))
+        .route("/drafts/{id}/reject", post(api::approvals::reject))
+        .route("/drafts/{id}/edit", post(api::approvals::edit))
+        .route("/drafts/{id}/seen", post(api::approvals::seen))
+        .route("/drafts/{id}/send", post(api::approvals::send))
+        .route("/approvals/queue", get(api::approvals::queue))
+        .route("/notifications", get(api::approvals::notifications))
+        .route(
+            "/notifications/read",
+            post(api::approvals::read_notifications),
+        )
+        .route(
+            "/certifications",
+            get(api::approvals::certifications).post(api::approvals::grant),
+        )
+        .route("/certifications/{id}/revoke", post(api::approvals::revoke))
+        .route(
+            "/comm-tests",
+            get(api::approvals::tests).post(api::approvals::create_test),
+        )
+        .route("/comm-tests/{id}", get(api::approvals::test_paper))
+        .route("/comm-tests/{id}/attempts", post(api::approvals::take_test))
+        .route("/comm-attempts/{id}/grade", post(api::approvals::grade))
+        .route("/reports/approvals", get(api::approvals::report))
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -127,6 +174,13 @@ pub fn router(state: AppState) -> Router {
             "/admin/accounts",
             get(ui::channels::page).post(ui::channels::create),
         )
+        // Issue #4: the approver's queue.
+        .route("/approvals", get(ui::approvals::page))
+        .route("/approvals/{id}/approve", post(ui::approvals::approve))
+        .route("/approvals/{id}/reject", post(ui::approvals::reject))
+        .route("/approvals/{id}/edit", post(ui::approvals::edit))
+        .route("/drafts/{id}/seen", post(ui::approvals::seen))
+        .route("/drafts/{id}/send", post(ui::approvals::send))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -43,6 +43,10 @@ const SOURCES: &[(&str, &str)] = &[
         "channels_accounts.html",
         include_str!("../../templates/channels_accounts.html"),
     ),
+    (
+        "approvals_queue.html",
+        include_str!("../../templates/approvals_queue.html"),
+    ),
 ];
 
 impl Templates {

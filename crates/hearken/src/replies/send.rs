@@ -2,8 +2,10 @@
 
 use tracing::instrument;
 
-use super::adapter::{OutboundRequest, SendError};
+use super::adapter::{OutboundRequest, SendError, SentReceipt};
 use crate::app::{AppState, DeskEvent};
+use crate::approvals::gate::{self, Gate};
+use crate::approvals::FlowError;
 use crate::auth::Principal;
 use crate::domain::channel::Visibility;
 use crate::domain::time::now_millis;
@@ -23,16 +25,41 @@ pub enum ReplyError {
     Send(#[from] SendError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Refused or held by the approvals gate.
+    #[error(transparent)]
+    Approval(#[from] FlowError),
 }
 
-/// Sends `text` as a reply in the conversation and records it.
+/// What became of a reply.
+#[derive(Debug)]
+pub enum ReplyOutcome {
+    /// It left and is recorded in the conversation.
+    Sent(Box<MessageRow>),
+    /// It waits for approval (or for its scheduled time) as the draft with this id.
+    Held(i64),
+}
+
+/// What the composer or API said besides the text.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyOptions {
+    /// The highest message and note ids the author had seen when writing.
+    pub seen: Option<(i64, i64)>,
+    /// Send at this instant (epoch ms) instead of now.
+    pub send_at: Option<i64>,
+    /// The style guide locale to check against.
+    pub locale: Option<String>,
+}
+
+/// Sends `text` as a reply in the conversation and records it, unless the approvals gate
+/// refuses it or holds it as a draft.
 #[instrument(skip_all, fields(conversation.id = conversation_id, user.id = who.user_id))]
 pub async fn send_reply(
     state: &AppState,
     who: &Principal,
     conversation_id: i64,
     text: &str,
-) -> Result<MessageRow, ReplyError> {
+    opts: &ReplyOptions,
+) -> Result<ReplyOutcome, ReplyError> {
     let text = validate(text)?;
     let ws = who.workspace;
     let conv = state
@@ -44,21 +71,11 @@ pub async fn send_reply(
         .store
         .conversation_messages(ws, conversation_id)
         .await?;
-    let request = door(&conv, &messages, text.clone(), ws);
-    let adapter = state.adapters.for_channel(&conv.channel)?;
-    let receipt = adapter.send(&request).await?;
-    let reply = NewOutbound {
-        conversation_id,
-        account_id: conv.account_id,
-        channel: conv.channel.clone(),
-        platform_id: receipt.platform_id,
-        visibility: request.visibility.as_str().to_owned(),
-        reply_to: request.in_reply_to.clone(),
-        identity_id: conv.identity_id,
-        author_user_id: who.user_id,
-        text,
-        sent_at: now_millis(),
-    };
+    if let Gate::Held(draft) = gate::check(state, who, &conv, &messages, &text, opts).await? {
+        return Ok(ReplyOutcome::Held(draft.id));
+    }
+    let (request, receipt) = dispatch(state, &conv, &messages, text.clone()).await?;
+    let reply = outbound(&conv, &request, receipt, who.user_id, text);
     let msg = state
         .store
         .record_outbound(ws, &reply, &Actor::User(who.user_id))
@@ -71,7 +88,43 @@ pub async fn send_reply(
         conversation_id
     );
     state.publish(DeskEvent::changed(ws, conversation_id));
-    Ok(msg)
+    Ok(ReplyOutcome::Sent(Box::new(msg)))
+}
+
+/// Delivers `text` through the conversation's adapter, by its door.
+pub async fn dispatch(
+    state: &AppState,
+    conv: &ConversationRow,
+    messages: &[MessageRow],
+    text: String,
+) -> Result<(OutboundRequest, SentReceipt), SendError> {
+    let ws = crate::domain::WorkspaceId(conv.workspace_id);
+    let request = door(conv, messages, text, ws);
+    let adapter = state.adapters.for_channel(&conv.channel)?;
+    let receipt = adapter.send(&request).await?;
+    Ok((request, receipt))
+}
+
+/// The record of a delivered reply.
+pub fn outbound(
+    conv: &ConversationRow,
+    request: &OutboundRequest,
+    receipt: SentReceipt,
+    author_user_id: i64,
+    text: String,
+) -> NewOutbound {
+    NewOutbound {
+        conversation_id: conv.id,
+        account_id: conv.account_id,
+        channel: conv.channel.clone(),
+        platform_id: receipt.platform_id,
+        visibility: request.visibility.as_str().to_owned(),
+        reply_to: request.in_reply_to.clone(),
+        identity_id: conv.identity_id,
+        author_user_id,
+        text,
+        sent_at: now_millis(),
+    }
 }
 
 fn validate(text: &str) -> Result<String, ReplyError> {

@@ -4,6 +4,7 @@
 //! workspace's rows. The SQLite and PostgreSQL backends share their SQL through the
 //! `sql_store!` macro in `sql.rs`; what differs between the dialects lives in `Dialect`.
 
+pub mod approvals;
 pub mod channels;
 mod ingest;
 mod models;
@@ -66,7 +67,9 @@ pub type DynStore = Arc<dyn Store>;
 
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
-pub trait Store: SlaStore + channels::ChannelStore + Send + Sync + 'static {
+pub trait Store:
+    SlaStore + channels::ChannelStore + approvals::ApprovalStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;
 

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::approvals::approvals_sql;
 use super::channels::channels_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
@@ -77,3 +78,4 @@ sql_store!(
 
 sla_sql!(PgStore);
 channels_sql!(PgStore);
+approvals_sql!(PgStore);

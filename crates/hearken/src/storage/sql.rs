@@ -537,6 +537,64 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// Records a sent reply inside the caller's transaction (approvals add their stamp
+        /// in the same one).
+        async fn record_outbound_in(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            r: &NewOutbound,
+            actor: &Actor,
+        ) -> StoreResult<MessageRow> {
+            conversation_in(&mut *conn, ws, r.conversation_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let row: (i64,) = sqlx::query_as(
+                "INSERT INTO messages (workspace_id, conversation_id, account_id, channel, \
+                 platform_id, direction, visibility, reply_to, identity_id, author_user_id, \
+                 text, platform_time, received_at, delivery) \
+                 VALUES ($1, $2, $3, $4, $5, 'out', $6, $7, $8, $9, $10, $11, $11, 'sent') \
+                 RETURNING id",
+            )
+            .bind(ws.0)
+            .bind(r.conversation_id)
+            .bind(r.account_id)
+            .bind(&r.channel)
+            .bind(&r.platform_id)
+            .bind(&r.visibility)
+            .bind(&r.reply_to)
+            .bind(r.identity_id)
+            .bind(r.author_user_id)
+            .bind(&r.text)
+            .bind(r.sent_at)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| StoreError::from_insert(e, "a message with this platform id"))?;
+            insert_version(&mut *conn, ws, row.0, 1, &r.text, r.sent_at).await?;
+            sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1 AND status = 'new'")
+                .bind(r.conversation_id)
+                .execute(&mut *conn)
+                .await?;
+            recompute(&mut *conn, r.conversation_id).await?;
+            sla_refresh_in(conn, ws, r.conversation_id).await?; // SLA hook (#3)
+            let ev = event(
+                actor,
+                "reply.sent",
+                format!("message:{}", row.0),
+                None,
+                Some(serde_json::json!({
+                    "conversation_id": r.conversation_id,
+                    "channel": r.channel,
+                    "visibility": r.visibility,
+                    "platform_id": r.platform_id,
+                    "text_sha256": content_hash(&r.text),
+                })),
+            );
+            append_audit_in(&mut *conn, ws, &ev).await?;
+            let q = format!("{} WHERE m.id = $1", sql::MESSAGE_SELECT);
+            let msg = sqlx::query_as::<_, MessageRow>(&q).bind(row.0).fetch_one(&mut *conn).await?;
+            Ok(msg)
+        }
+
         fn inbox_clauses(ws: WorkspaceId, f: &InboxFilter) -> Clauses {
             let mut c = Clauses::default();
             c.push("c.workspace_id = ?", Arg::Int(ws.0));
@@ -1182,53 +1240,7 @@ macro_rules! sql_store {
                 actor: &Actor,
             ) -> StoreResult<MessageRow> {
                 let mut tx = self.writer().begin().await?;
-                conversation_in(&mut tx, ws, r.conversation_id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let row: (i64,) = sqlx::query_as(
-                    "INSERT INTO messages (workspace_id, conversation_id, account_id, channel, \
-                     platform_id, direction, visibility, reply_to, identity_id, author_user_id, \
-                     text, platform_time, received_at, delivery) \
-                     VALUES ($1, $2, $3, $4, $5, 'out', $6, $7, $8, $9, $10, $11, $11, 'sent') \
-                     RETURNING id",
-                )
-                .bind(ws.0)
-                .bind(r.conversation_id)
-                .bind(r.account_id)
-                .bind(&r.channel)
-                .bind(&r.platform_id)
-                .bind(&r.visibility)
-                .bind(&r.reply_to)
-                .bind(r.identity_id)
-                .bind(r.author_user_id)
-                .bind(&r.text)
-                .bind(r.sent_at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| StoreError::from_insert(e, "a message with this platform id"))?;
-                insert_version(&mut tx, ws, row.0, 1, &r.text, r.sent_at).await?;
-                sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1 AND status = 'new'")
-                    .bind(r.conversation_id)
-                    .execute(&mut *tx)
-                    .await?;
-                recompute(&mut tx, r.conversation_id).await?;
-                sla_refresh_in(&mut tx, ws, r.conversation_id).await?; // SLA hook (#3)
-                let ev = event(
-                    actor,
-                    "reply.sent",
-                    format!("message:{}", row.0),
-                    None,
-                    Some(serde_json::json!({
-                        "conversation_id": r.conversation_id,
-                        "channel": r.channel,
-                        "visibility": r.visibility,
-                        "platform_id": r.platform_id,
-                        "text_sha256": content_hash(&r.text),
-                    })),
-                );
-                append_audit_in(&mut tx, ws, &ev).await?;
-                let q = format!("{} WHERE m.id = $1", sql::MESSAGE_SELECT);
-                let msg = sqlx::query_as::<_, MessageRow>(&q).bind(row.0).fetch_one(&mut *tx).await?;
+                let msg = record_outbound_in(&mut tx, ws, r, actor).await?;
                 tx.commit().await?;
                 Ok(msg)
             }

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::approvals::approvals_sql;
 use super::channels::channels_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
@@ -73,3 +74,4 @@ sql_store!(
 
 sla_sql!(SqliteStore);
 channels_sql!(SqliteStore);
+approvals_sql!(SqliteStore);

@@ -158,7 +158,7 @@ pub async fn create_team(
     who: Principal,
     ApiJson(req): ApiJson<TeamRequest>,
 ) -> Result<(StatusCode, Json<TeamRow>), ApiError> {
-    require(&who, Permission::ManageUsers)?;
+    require(&who, Permission::ManageBrandVoice)?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(ApiError::BadRequest(

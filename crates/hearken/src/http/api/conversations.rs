@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ use crate::http::session::require;
 use crate::http::ui::conversation::load;
 use crate::http::views::{ConversationView, MessageView, NoteView};
 use crate::inbox::{self, ChangeRequest, InboxParams};
-use crate::replies::send::send_reply;
+use crate::replies::send::{send_reply, ReplyOptions, ReplyOutcome};
 
 /// One inbox page.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -84,20 +85,54 @@ pub async fn change(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
     pub text: String,
+    /// The highest message id the author had seen (with `seen_note_id`): sending is refused
+    /// with 409 when someone else wrote in the conversation since.
+    pub seen_message_id: Option<i64>,
+    pub seen_note_id: Option<i64>,
+    /// RFC 3339 instant to send at; the reply waits as a draft until then.
+    pub send_at: Option<String>,
+    /// Style guide locale to check against (the workspace default otherwise).
+    pub locale: Option<String>,
 }
 
-/// Send a reply; it leaves by the door the customer came in.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", params(("id" = i64, Path)), request_body = ReplyRequest, responses((status = 201, body = MessageView), (status = 422, body = ErrorBody)))]
+/// Send a reply; it leaves by the door the customer came in. A reply that needs approval
+/// (or is scheduled) is held as a draft: 202 with the draft.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", params(("id" = i64, Path)), request_body = ReplyRequest, responses((status = 201, body = MessageView), (status = 202, body = crate::approvals::view::DraftView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reply(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReplyRequest>,
-) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+) -> Result<Response, ApiError> {
     require(&who, Permission::WorkConversations)?;
-    let msg = send_reply(&state, &who, id, &req.text).await?;
-    let name = Some(who.display_name.clone());
-    Ok((StatusCode::CREATED, Json(MessageView::new(msg, name))))
+    let send_at = match &req.send_at {
+        Some(t) => Some(parse_instant(t)?),
+        None => None,
+    };
+    let opts = ReplyOptions {
+        seen: req.seen_message_id.zip(req.seen_note_id),
+        send_at,
+        locale: req.locale.clone(),
+    };
+    match send_reply(&state, &who, id, &req.text, &opts).await? {
+        ReplyOutcome::Sent(msg) => {
+            let name = Some(who.display_name.clone());
+            Ok((StatusCode::CREATED, Json(MessageView::new(*msg, name))).into_response())
+        }
+        ReplyOutcome::Held(draft_id) => {
+            let view =
+                crate::http::api::approvals::draft_view(&state, who.workspace, draft_id).await?;
+            Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+        }
+    }
+}
+
+/// Parses an RFC 3339 instant into epoch milliseconds.
+pub fn parse_instant(text: &str) -> Result<i64, ApiError> {
+    let ts: jiff::Timestamp = text
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("{text:?} is not an RFC 3339 instant")))?;
+    Ok(crate::domain::time::to_millis(ts))
 }
 
 /// A tag to add.

@@ -3,6 +3,7 @@
 //! `{"error":{"code","message"}}`.
 
 pub mod admin;
+pub mod approvals;
 pub mod audit;
 pub mod channels;
 pub mod conversations;
@@ -31,6 +32,15 @@ use crate::http::error::ApiError;
         sla::add_policy, sla::explain, sla::record_event, sla::set_sender_kind, sla::report,
         sla::conversations_csv,
         channels::list, channels::connect, channels::ledger, channels::reconcile,
+        approvals::put_style_guide, approvals::style_check, approvals::templates,
+        approvals::create_template, approvals::put_path, approvals::put_routing,
+        approvals::add_team_member, approvals::create_department,
+        approvals::add_department_member, approvals::drafts, approvals::get_draft,
+        approvals::approve, approvals::reject, approvals::edit, approvals::seen,
+        approvals::send, approvals::queue, approvals::notifications,
+        approvals::read_notifications, approvals::certifications, approvals::grant,
+        approvals::revoke, approvals::tests, approvals::test_paper, approvals::create_test, approvals::take_test, approvals::grade,
+        approvals::report,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,

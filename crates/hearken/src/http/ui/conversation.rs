@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, PageError};
 use crate::http::session::PageUser;
 use crate::http::views::{ConversationView, MessageView, NoteView, UserView};
 use crate::inbox::{self, ChangeRequest};
-use crate::replies::send::send_reply;
+use crate::replies::send::{send_reply, ReplyOptions};
 
 /// Everything the conversation page and API show about one conversation.
 pub struct Detail {
@@ -124,6 +124,16 @@ pub async fn page(
         },
     )
     .await?;
+    // Issue #4: what the author has seen, so a reply is refused (409) if more arrives.
+    let seen = state.store.conversation_marker(who.workspace, id).await?;
+    let drafts: Vec<serde_json::Value> = state
+        .store
+        .drafts(who.workspace, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.conversation_id == id && d.status != "sent")
+        .map(|d| json!({ "id": d.id, "status": d.status, "mine": d.author_id == who.user_id }))
+        .collect();
     render(
         &state,
         "conversation.html",
@@ -137,6 +147,8 @@ pub async fn page(
             "users": d.users,
             "teams": teams,
             "can_work": who.can(Permission::WorkConversations),
+            "seen": { "message": seen.0, "note": seen.1 },
+            "drafts": drafts,
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             "sla": sla,
@@ -148,6 +160,9 @@ pub async fn page(
 #[derive(Deserialize)]
 pub struct ReplyForm {
     text: String,
+    /// What the author had seen when the page was rendered (collision check).
+    seen_message_id: Option<i64>,
+    seen_note_id: Option<i64>,
 }
 
 fn back(id: i64) -> Redirect {
@@ -162,7 +177,11 @@ pub async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Result<Redirect, PageError> {
     require(&who, Permission::WorkConversations)?;
-    send_reply(&state, &who, id, &f.text).await?;
+    let opts = ReplyOptions {
+        seen: f.seen_message_id.zip(f.seen_note_id),
+        ..ReplyOptions::default()
+    };
+    send_reply(&state, &who, id, &f.text, &opts).await?;
     Ok(back(id))
 }
 

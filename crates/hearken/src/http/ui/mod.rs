@@ -1,6 +1,7 @@
 //! The server-rendered UI. Handlers gather views and render templates; forms post back
 //! and redirect (post/redirect/get), so the UI works without JavaScript.
 
+pub mod approvals;
 pub mod audit;
 pub mod channels;
 pub mod conversation;

@@ -1,0 +1,149 @@
+//! Communication tests: managers write them, agents take them, scenario answers are checked
+//! against the test's style guide automatically, a reviewer scores the rubric, and a pass
+//! grants reply rights on the channels the test covers for its validity period.
+
+use std::collections::BTreeMap;
+
+use hearken_voice::certification::{self, Answer, CommTest, QuestionKind, ReviewerScores};
+use hearken_voice::style::Violation;
+
+use super::{voice, FlowError};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::domain::time::now_millis;
+use crate::domain::Actor;
+use crate::storage::approvals::{AttemptRow, CommTestRow, GradeWrite, NewCertification};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Stores a new test after checking it can be graded.
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    channels: &[String],
+    validity_days: i64,
+    test: &CommTest,
+) -> Result<CommTestRow, FlowError> {
+    if name.trim().is_empty() || channels.is_empty() || validity_days < 1 {
+        return Err(FlowError::Invalid(
+            "a test needs a name, at least one channel and a validity of at least one day".into(),
+        ));
+    }
+    test.style
+        .validate()
+        .map_err(|e| FlowError::Invalid(e.to_string()))?;
+    if test.pass_mark_percent > 100 || test.questions.is_empty() {
+        return Err(FlowError::Invalid(
+            "pass mark over 100% or no questions".into(),
+        ));
+    }
+    let body = serde_json::to_string(test).map_err(|e| FlowError::Invalid(e.to_string()))?;
+    let channels = serde_json::to_string(channels).unwrap_or_else(|_| "[]".into());
+    let actor = Actor::User(who.user_id);
+    Ok(state
+        .store
+        .create_comm_test(
+            who.workspace,
+            name.trim(),
+            &channels,
+            validity_days,
+            &body,
+            &actor,
+        )
+        .await?)
+}
+
+/// Reads a stored test.
+pub async fn load(
+    state: &AppState,
+    ws: crate::domain::WorkspaceId,
+    id: i64,
+) -> Result<(CommTestRow, CommTest), FlowError> {
+    let row = state
+        .store
+        .comm_test(ws, id)
+        .await?
+        .ok_or(FlowError::NotFound)?;
+    let test = serde_json::from_str(&row.body).map_err(|e| FlowError::Invalid(e.to_string()))?;
+    Ok((row, test))
+}
+
+/// An agent's answers, with scenario answers checked against the test's style guide.
+pub async fn attempt(
+    state: &AppState,
+    who: &Principal,
+    test_id: i64,
+    answers: &BTreeMap<String, Answer>,
+) -> Result<AttemptRow, FlowError> {
+    let (_, test) = load(state, who.workspace, test_id).await?;
+    let checks = style_check(&test, answers)?;
+    let answers = serde_json::to_string(answers).map_err(|e| FlowError::Invalid(e.to_string()))?;
+    let checks = serde_json::to_string(&checks).unwrap_or_else(|_| "{}".into());
+    Ok(state
+        .store
+        .create_attempt(who.workspace, test_id, who.user_id, &answers, &checks)
+        .await?)
+}
+
+fn style_check(
+    test: &CommTest,
+    answers: &BTreeMap<String, Answer>,
+) -> Result<BTreeMap<String, Vec<Violation>>, FlowError> {
+    let mut out = BTreeMap::new();
+    for (qid, answer) in answers {
+        let q = test
+            .questions
+            .iter()
+            .find(|q| &q.id == qid)
+            .ok_or_else(|| FlowError::Invalid(format!("no question {qid:?} in this test")))?;
+        if let (QuestionKind::Scenario { channel, .. }, Answer::Text(text)) = (&q.kind, answer) {
+            out.insert(qid.clone(), voice::check(&test.style, text, channel));
+        }
+    }
+    Ok(out)
+}
+
+/// A reviewer grades an attempt; a pass grants reply rights on the test's channels.
+pub async fn grade(
+    state: &AppState,
+    who: &Principal,
+    attempt_id: i64,
+    scores: &ReviewerScores,
+) -> Result<AttemptRow, FlowError> {
+    let ws = who.workspace;
+    let a = state
+        .store
+        .attempt(ws, attempt_id)
+        .await?
+        .ok_or(FlowError::NotFound)?;
+    if a.user_id == who.user_id {
+        return Err(FlowError::Forbidden(
+            "nobody grades their own attempt".into(),
+        ));
+    }
+    let (row, test) = load(state, ws, a.test_id).await?;
+    let answers: BTreeMap<String, Answer> =
+        serde_json::from_str(&a.answers).map_err(|e| FlowError::Invalid(e.to_string()))?;
+    let g = certification::grade(&test, &answers, scores)
+        .map_err(|e| FlowError::Invalid(e.to_string()))?;
+    let now = now_millis();
+    let certification = g.passed.then(|| NewCertification {
+        user_id: a.user_id,
+        channels: row.channels.clone(),
+        attempt_id: Some(a.id),
+        granted_at: now,
+        expires_at: Some(now + row.validity_days * DAY_MS),
+    });
+    let write = GradeWrite {
+        reviewer_id: who.user_id,
+        scores: serde_json::to_string(scores).unwrap_or_else(|_| "{}".into()),
+        score_bp: (g.score_percent * 100.0).round() as i64,
+        passed: g.passed,
+        certification,
+    };
+    Ok(state
+        .store
+        .grade_attempt(ws, attempt_id, &write, &Actor::User(who.user_id))
+        .await?)
+}
