@@ -41,6 +41,12 @@ pub struct Settings {
     pub login_attempts: u32,
     /// The window for counting failed logins.
     pub login_window_secs: u64,
+    /// The secret that signs audit checkpoints (`HEARKEN_AUDIT_KEY`, or a file named by
+    /// `HEARKEN_AUDIT_KEY_FILE`). Without it checkpoints are not signed.
+    #[serde(skip_serializing)]
+    pub audit_key: Option<SecretString>,
+    /// How often the server signs a checkpoint of each moved audit chain, in minutes.
+    pub audit_checkpoint_minutes: u64,
 }
 
 impl Default for Settings {
@@ -54,6 +60,8 @@ impl Default for Settings {
             secure_cookies: false,
             login_attempts: 5,
             login_window_secs: 300,
+            audit_key: None,
+            audit_checkpoint_minutes: 60,
         }
     }
 }
@@ -70,14 +78,30 @@ impl Settings {
             );
             fig = fig.merge(Toml::file(path));
         }
-        fig = fig.merge(Env::prefixed("HEARKEN_").ignore(&["DATABASE_URL_FILE", "CONFIG"]));
+        fig = fig.merge(Env::prefixed("HEARKEN_").ignore(&[
+            "DATABASE_URL_FILE",
+            "AUDIT_KEY_FILE",
+            "CONFIG",
+        ]));
         let mut settings: Settings = fig.extract().context("reading configuration")?;
         if let Ok(path) = std::env::var("HEARKEN_DATABASE_URL_FILE") {
             let url = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading HEARKEN_DATABASE_URL_FILE {path}"))?;
             settings.database_url = Some(SecretString::from(url.trim().to_owned()));
         }
+        if let Ok(path) = std::env::var("HEARKEN_AUDIT_KEY_FILE") {
+            let key = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading HEARKEN_AUDIT_KEY_FILE {path}"))?;
+            settings.audit_key = Some(SecretString::from(key.trim().to_owned()));
+        }
         Ok(settings)
+    }
+
+    /// The audit checkpoint key, when one is configured.
+    pub fn audit_key(&self) -> Option<crate::audit::checkpoint::AuditKey> {
+        self.audit_key
+            .as_ref()
+            .and_then(|k| crate::audit::checkpoint::AuditKey::new(k.expose_secret()))
     }
 
     /// The database URL in force, defaulting to a SQLite file in the data directory.

@@ -29,6 +29,15 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    // Issue #5: the person's timeline and audited originals.
+    (
+        "history_timeline.html",
+        include_str!("../../templates/history_timeline.html"),
+    ),
+    (
+        "history_original.html",
+        include_str!("../../templates/history_original.html"),
+    ),
 ];
 
 impl Templates {

@@ -4,6 +4,7 @@
 //! workspace's rows. The SQLite and PostgreSQL backends share their SQL through the
 //! `sql_store!` macro in `sql.rs`; what differs between the dialects lives in `Dialect`.
 
+pub mod history;
 mod models;
 mod postgres;
 mod sql;
@@ -13,6 +14,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use self::history::{
+    AttributeRow, CheckpointRow, ContactRow, DeletionReport, ErasureReport, ErasureRequest,
+    HistMessageRow, HistoryStore, HoldRow, IdentityRow, LinkRow, NewAttribute, NewCheckpoint,
+    NewLink, PreservedRow, Redactor, SuggestionRow, TagRow, VersionRow,
+};
 pub use self::models::{
     AccountRow, AuditFilter, AuditRow, ConversationChange, ConversationRow, ExportRow, InboxCursor,
     InboxFilter, IngestReport, MessageRow, NewAuditEvent, NewOutbound, NewUser, NoteRow, OutboxRow,
@@ -62,7 +68,7 @@ pub type DynStore = Arc<dyn Store>;
 
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: HistoryStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;
 

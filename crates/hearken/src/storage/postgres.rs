@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::history::history_sql;
 use super::sql::sql_store;
 use super::StoreResult;
 
@@ -72,3 +73,6 @@ sql_store!(
         position_fn: "strpos"
     }
 );
+
+// Issue #5: message history, preserved originals, erasure and audit checkpoints.
+history_sql!(PgStore);

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::history::history_sql;
 use super::sql::sql_store;
 use super::StoreResult;
 
@@ -68,3 +69,6 @@ sql_store!(
         position_fn: "instr"
     }
 );
+
+// Issue #5: message history, preserved originals, erasure and audit checkpoints.
+history_sql!(SqliteStore);

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
+pub mod history;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -25,6 +26,14 @@ use crate::http::error::ApiError;
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
         admin::create_token, admin::accounts, data::import, data::export, data::outbox,
+        // Issue #5: history, originals, erasure, audit export and verification.
+        audit::export, audit::verify, audit::checkpoint,
+        history::timeline, history::change_contact, history::add_attribute, history::link,
+        history::undo_link, history::suggestions, history::delete_contact,
+        history::contact_originals, history::original, history::reply_record,
+        history::erase_contact, history::redact_card, history::retention,
+        history::set_retention, history::run_retention, history::holds, history::place_hold,
+        history::release_hold,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,

@@ -126,6 +126,7 @@ pub async fn page(
             "users": d.users,
             "teams": teams,
             "can_work": who.can(Permission::WorkConversations),
+            "can_read_originals": who.can(Permission::ReadAudit),
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         }),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod conversation;
 pub mod dashboard;
+pub mod history;
 pub mod inbox;
 pub mod login;
 pub mod users;
