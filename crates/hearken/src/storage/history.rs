@@ -360,6 +360,24 @@ pub trait HistoryStore {
     async fn checkpoints(&self, ws: WorkspaceId) -> StoreResult<Vec<CheckpointRow>>;
 }
 
+/// Commits on success and rolls back on failure, so no connection goes back to the pool
+/// in the middle of a transaction.
+pub(crate) async fn finish<D: sqlx::Database, T>(
+    tx: sqlx::Transaction<'_, D>,
+    r: StoreResult<T>,
+) -> StoreResult<T> {
+    match r {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 /// `($from, $from+1, …)` for `n` values; `(NULL)` for none, which matches nothing.
 pub(crate) fn in_list(from: usize, n: usize) -> String {
     if n == 0 {
@@ -373,7 +391,7 @@ macro_rules! history_sql {
     ($store:ty) => {
         mod history_impl {
             use super::*;
-            use crate::storage::history::in_list;
+            use crate::storage::history::{finish, in_list};
 
             type Q<'q, O> = QueryAs<'q, O>;
 
@@ -654,6 +672,7 @@ macro_rules! history_sql {
                 async fn set_vip(&self, ws: WorkspaceId, id: i64, vip: bool, actor: &Actor)
                     -> StoreResult<ContactRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let before = contact_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
                     sqlx::query("UPDATE contacts SET vip = $3 WHERE workspace_id = $1 AND id = $2")
                         .bind(ws.0).bind(id).bind(i64::from(vip)).execute(&mut *tx).await?;
@@ -662,8 +681,10 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "vip": vip })));
                     append_audit_in(&mut tx, ws, &ev).await?;
                     let after = contact_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
-                    tx.commit().await?;
                     Ok(after)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn identities_of(&self, ws: WorkspaceId, contacts: &[i64])
@@ -688,6 +709,7 @@ macro_rules! history_sql {
                 async fn add_attribute(&self, ws: WorkspaceId, contact_id: i64, a: &NewAttribute, actor: &Actor)
                     -> StoreResult<AttributeRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     contact_in(&mut tx, ws, contact_id).await?.ok_or(StoreError::NotFound)?;
                     let row = sqlx::query_as::<_, AttributeRow>(
                         "INSERT INTO contact_attributes (workspace_id, contact_id, kind, name, value, \
@@ -703,8 +725,10 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "attribute_id": row.id, "kind": a.kind, "name": a.name,
                             "verified": a.verified, "value_sha256": content_hash(&a.value) })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(row)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn person(&self, ws: WorkspaceId, contact_id: i64) -> StoreResult<Vec<i64>> {
@@ -731,6 +755,7 @@ macro_rules! history_sql {
 
                 async fn link_contacts(&self, ws: WorkspaceId, l: &NewLink, actor: &Actor) -> StoreResult<LinkRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     for id in [l.contact_id, l.linked_contact_id] {
                         contact_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
                     }
@@ -746,12 +771,15 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "link_id": row.id, "linked_contact_id": l.linked_contact_id,
                             "reason": l.reason, "evidence_sha256": content_hash(&l.evidence) })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(row)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn undo_link(&self, ws: WorkspaceId, id: i64, actor: &Actor) -> StoreResult<LinkRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let before = link_in(&mut tx, ws, id).await?;
                     if before.undone_at.is_some() {
                         return Err(StoreError::Conflict("this link was already undone".into()));
@@ -765,8 +793,10 @@ macro_rules! history_sql {
                         None);
                     append_audit_in(&mut tx, ws, &ev).await?;
                     let after = link_in(&mut tx, ws, id).await?;
-                    tx.commit().await?;
                     Ok(after)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn link_suggestions(&self, ws: WorkspaceId, contacts: Option<&[i64]>)
@@ -864,6 +894,7 @@ macro_rules! history_sql {
                 async fn read_original(&self, ws: WorkspaceId, message_id: i64, actor: &Actor)
                     -> StoreResult<Option<Vec<VersionRow>>> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let mut versions: Vec<VersionRow> = sqlx::query_as(
                         "SELECT message_id, version, text, recorded_at FROM message_versions \
                          WHERE workspace_id = $1 AND message_id = $2 ORDER BY version",
@@ -883,13 +914,16 @@ macro_rules! history_sql {
                     let ev = event(actor, "message.original_read", format!("message:{message_id}"), None,
                         Some(serde_json::json!({ "versions": versions.len() })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(Some(versions))
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn read_preserved(&self, ws: WorkspaceId, contact_id: i64, actor: &Actor)
                     -> StoreResult<Vec<PreservedRow>> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let rows: Vec<PreservedRow> = sqlx::query_as(
                         "SELECT * FROM preserved_originals WHERE workspace_id = $1 AND contact_id = $2 \
                          ORDER BY id",
@@ -898,13 +932,16 @@ macro_rules! history_sql {
                     let ev = event(actor, "contact.originals_read", format!("contact:{contact_id}"), None,
                         Some(serde_json::json!({ "items": rows.len() })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(rows)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn delete_contact(&self, ws: WorkspaceId, contact_id: i64, reason: &str, actor: &Actor)
                     -> StoreResult<DeletionReport> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     contact_in(&mut tx, ws, contact_id).await?.ok_or(StoreError::NotFound)?;
                     let convs = conversation_ids_of(&mut tx, ws, contact_id).await?;
                     if held(&mut tx, ws, Some(contact_id), &convs).await? {
@@ -938,13 +975,16 @@ macro_rules! history_sql {
                         report.conversations.push(conv);
                     }
                     delete_contact_rows(&mut tx, ws, contact_id).await?;
-                    tx.commit().await?;
                     Ok(report)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn erase_contact(&self, ws: WorkspaceId, contact_id: i64, req: &ErasureRequest, actor: &Actor)
                     -> StoreResult<ErasureReport> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     contact_in(&mut tx, ws, contact_id).await?.ok_or(StoreError::NotFound)?;
                     let convs = conversation_ids_of(&mut tx, ws, contact_id).await?;
                     if held(&mut tx, ws, Some(contact_id), &convs).await? {
@@ -975,13 +1015,16 @@ macro_rules! history_sql {
                             "messages": report.messages, "versions": report.versions, "notes": report.notes,
                             "message_ids": msgs })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
-                    tx.commit().await?;
                     Ok(report)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn redact_message(&self, ws: WorkspaceId, message_id: i64, redact: &Redactor,
                     req: &ErasureRequest, actor: &Actor) -> StoreResult<ErasureReport> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let msg: Option<(i64, String, Option<i64>)> = sqlx::query_as(
                         "SELECT m.conversation_id, m.text, c.contact_id FROM messages m \
                          JOIN conversations c ON c.id = m.conversation_id WHERE m.workspace_id = $1 AND m.id = $2",
@@ -1024,12 +1067,15 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "cause": req.cause, "reason": req.reason,
                             "versions": report.versions, "notes": report.notes })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
-                    tx.commit().await?;
                     Ok(report)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn set_retention(&self, ws: WorkspaceId, days: Option<i64>, actor: &Actor) -> StoreResult<()> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let before = retention_in(&mut tx, ws).await?;
                     sqlx::query("DELETE FROM retention_policies WHERE workspace_id = $1")
                         .bind(ws.0).execute(&mut *tx).await?;
@@ -1043,8 +1089,10 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "max_age_days": before })),
                         Some(serde_json::json!({ "max_age_days": days })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(())
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn retention(&self, ws: WorkspaceId) -> StoreResult<Option<i64>> {
@@ -1055,6 +1103,7 @@ macro_rules! history_sql {
                 async fn apply_retention(&self, ws: WorkspaceId, now: i64, actor: &Actor)
                     -> StoreResult<ErasureReport> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let mut report = ErasureReport::default();
                     let Some(days) = retention_in(&mut tx, ws).await? else {
                         return Ok(report);
@@ -1075,13 +1124,16 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "cause": "retention", "max_age_days": days, "cutoff": cutoff,
                             "messages": report.messages, "notes": report.notes, "held": held })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
-                    tx.commit().await?;
                     Ok(report)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn place_hold(&self, ws: WorkspaceId, kind: &str, subject_id: i64, reason: &str, actor: &Actor)
                     -> StoreResult<HoldRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let exists = match kind {
                         "contact" => contact_in(&mut tx, ws, subject_id).await?.is_some(),
                         _ => conversation_in(&mut tx, ws, subject_id).await?.is_some(),
@@ -1098,12 +1150,15 @@ macro_rules! history_sql {
                     let ev = event(actor, "legal_hold.placed", format!("{kind}:{subject_id}"), None,
                         Some(serde_json::json!({ "hold_id": row.id, "reason": reason })));
                     append_audit_in(&mut tx, ws, &ev).await?;
-                    tx.commit().await?;
                     Ok(row)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn release_hold(&self, ws: WorkspaceId, id: i64, actor: &Actor) -> StoreResult<HoldRow> {
                     let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
                     let h = hold_in(&mut tx, ws, id).await?;
                     if h.released_at.is_some() {
                         return Err(StoreError::Conflict("this hold was already released".into()));
@@ -1116,8 +1171,10 @@ macro_rules! history_sql {
                         Some(serde_json::json!({ "hold_id": id })), None);
                     append_audit_in(&mut tx, ws, &ev).await?;
                     let after = hold_in(&mut tx, ws, id).await?;
-                    tx.commit().await?;
                     Ok(after)
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn holds(&self, ws: WorkspaceId) -> StoreResult<Vec<HoldRow>> {
