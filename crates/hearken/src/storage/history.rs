@@ -308,7 +308,8 @@ pub trait HistoryStore {
         reason: &str,
         actor: &Actor,
     ) -> StoreResult<DeletionReport>;
-    /// Empties every text of a contact (messages, versions, notes, previews, originals).
+    /// Empties every text of a contact (messages, versions, notes, previews, originals),
+    /// also when the contact was deleted and only its preserved originals remain.
     async fn erase_contact(
         &self,
         ws: WorkspaceId,
@@ -602,10 +603,10 @@ macro_rules! history_sql {
             async fn expired_messages(conn: &mut Conn, ws: WorkspaceId, cutoff: i64)
                 -> StoreResult<(Vec<i64>, u64)> {
                 let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT m.id, CASE WHEN EXISTS (SELECT 1 FROM legal_holds h \
+                    "SELECT m.id, CAST(CASE WHEN EXISTS (SELECT 1 FROM legal_holds h \
                        WHERE h.workspace_id = m.workspace_id AND h.released_at IS NULL AND \
                        ((h.subject_kind = 'conversation' AND h.subject_id = m.conversation_id) OR \
-                        (h.subject_kind = 'contact' AND h.subject_id = c.contact_id))) THEN 1 ELSE 0 END \
+                        (h.subject_kind = 'contact' AND h.subject_id = c.contact_id))) THEN 1 ELSE 0 END AS BIGINT) \
                      FROM messages m JOIN conversations c ON c.id = m.conversation_id \
                      WHERE m.workspace_id = $1 AND m.platform_time < $2 AND m.erased_at IS NULL \
                      ORDER BY m.id",
@@ -985,7 +986,14 @@ macro_rules! history_sql {
                     -> StoreResult<ErasureReport> {
                     let mut tx = self.writer().begin().await?;
                     let r: StoreResult<_> = async {
-                    contact_in(&mut tx, ws, contact_id).await?.ok_or(StoreError::NotFound)?;
+                    // A deleted contact lives on only in the preserved store; erasure reaches it there.
+                    let preserved: (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM preserved_originals WHERE workspace_id = $1 AND contact_id = $2",
+                    )
+                    .bind(ws.0).bind(contact_id).fetch_one(&mut *tx).await?;
+                    if contact_in(&mut tx, ws, contact_id).await?.is_none() && preserved.0 == 0 {
+                        return Err(StoreError::NotFound);
+                    }
                     let convs = conversation_ids_of(&mut tx, ws, contact_id).await?;
                     if held(&mut tx, ws, Some(contact_id), &convs).await? {
                         return Err(StoreError::Conflict("a legal hold covers this contact".into()));
