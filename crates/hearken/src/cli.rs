@@ -50,6 +50,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Measure import and inbox performance.
     Bench(crate::bench::BenchArgs),
+    /// Measure audit append, verification and the person's timeline (issue #5).
+    BenchHistory(crate::history::bench::BenchHistoryArgs),
 }
 
 /// Which workspace a command works in.
@@ -151,6 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Demo(args) => crate::demo::run(settings, args).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::BenchHistory(args) => crate::history::bench::run(args).await,
         Command::Audit(cmd) => {
             let store = open(&settings).await?;
             let key = settings.audit_key();
@@ -180,7 +183,11 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::Export(a) => export(store, a).await,
         Command::User(u) => user(store, u).await,
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
-        Command::Serve | Command::Demo(_) | Command::Bench(_) | Command::Audit(_) => {
+        Command::Serve
+        | Command::Demo(_)
+        | Command::Bench(_)
+        | Command::BenchHistory(_)
+        | Command::Audit(_) => {
             unreachable!("handled by run")
         }
     }

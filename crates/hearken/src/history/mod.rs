@@ -4,6 +4,7 @@
 //!
 //! Handlers call these functions; the store writes every change with its audit event.
 
+pub mod bench;
 pub mod card;
 pub mod contacts;
 pub mod record;
