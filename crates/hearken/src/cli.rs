@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::AppState;
+use crate::audit::checkpoint::AuditKey;
 use crate::auth::password;
 use crate::auth::secret::{new_api_token, new_token, token_hash};
 use crate::auth::users::{self, NewUserRequest};
@@ -61,6 +62,8 @@ pub enum Command {
     BenchSla(crate::sla::bench::SlaBenchArgs),
     /// Measure what the approvals gate adds to a reply (issue #4).
     BenchApprovals(crate::approvals::bench::BenchApprovalsArgs),
+    /// Measure audit append, verification and the person's timeline (issue #5).
+    BenchHistory(crate::history::bench::BenchHistoryArgs),
 }
 
 /// Reports on the command line (#3).
@@ -185,8 +188,13 @@ pub enum TokenCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Verify a workspace's hash chain and report the first broken link.
+    /// Verify a workspace's hash chain and checkpoints, and report the first broken link.
     Verify {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Sign and store a checkpoint of the workspace's chain head (needs HEARKEN_AUDIT_KEY).
+    Checkpoint {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
@@ -204,6 +212,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(cmd) => account(settings, cmd).await,
         Command::BenchSla(args) => crate::sla::bench::run(args).await,
         Command::BenchApprovals(args) => crate::approvals::bench::run(settings, args).await,
+        Command::BenchHistory(args) => crate::history::bench::run(args).await,
+        Command::Audit(cmd) => {
+            let store = open(&settings).await?;
+            let key = settings.audit_key();
+            match cmd {
+                AuditCommand::Verify { ws } => {
+                    println!(
+                        "{}",
+                        audit_verify(&store, &ws.workspace, key.as_ref()).await?
+                    );
+                    Ok(())
+                }
+                AuditCommand::Checkpoint { ws } => {
+                    audit_checkpoint(&store, &ws.workspace, key.as_ref()).await
+                }
+            }
+        }
         other => {
             let store = open(&settings).await?;
             admin(&store, other).await
@@ -217,7 +242,6 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         Command::Export(a) => export(store, a).await,
         Command::User(u) => user(store, u).await,
         Command::Token(TokenCommand::Create { email, name }) => token(store, &email, &name).await,
-        Command::Audit(AuditCommand::Verify { ws }) => verify(store, &ws.workspace).await,
         Command::Report(ReportCommand::Sla(a)) => crate::sla::cli::run(store, a).await,
         Command::Serve
         | Command::Demo(_)
@@ -225,6 +249,8 @@ async fn admin(store: &DynStore, command: Command) -> anyhow::Result<()> {
         | Command::BenchIngest(_)
         | Command::BenchSla(_)
         | Command::BenchApprovals(_)
+        | Command::BenchHistory(_)
+        | Command::Audit(_)
         | Command::Account(_) => unreachable!("handled by run"),
     }
 }
@@ -261,6 +287,12 @@ pub async fn ensure_workspace(store: &DynStore, slug: &str) -> anyhow::Result<Wo
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     let listen = settings.listen;
+    if let Some(key) = settings.audit_key() {
+        let every = std::time::Duration::from_secs(settings.audit_checkpoint_minutes.max(1) * 60);
+        crate::audit::checkpoint::spawn_periodic(store.clone(), key, every);
+    } else {
+        tracing::warn!("HEARKEN_AUDIT_KEY is not set: audit checkpoints are not being signed");
+    }
     let state = AppState::new(store, settings);
     start_channels(&state);
     // Issue #4: deadlines, escalation, expiry and scheduled sends of drafts.
@@ -493,18 +525,39 @@ async fn token(store: &DynStore, email: &str, name: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn verify(store: &DynStore, slug: &str) -> anyhow::Result<()> {
+/// Verifies a workspace's audit chain: the verdict's description when intact, an error
+/// naming the first broken link (sequence and row id) otherwise.
+pub async fn audit_verify(
+    store: &DynStore,
+    slug: &str,
+    key: Option<&AuditKey>,
+) -> anyhow::Result<String> {
     let ws = store
         .workspace_by_slug(slug)
         .await?
         .context("no such workspace")?;
-    match crate::audit::verify::verify(store, WorkspaceId(ws.id)).await? {
-        crate::audit::verify::Verdict::Intact { events, head } => {
-            println!("audit chain intact: {events} events, head {head}");
-            Ok(())
-        }
-        crate::audit::verify::Verdict::Broken { seq, id, reason } => {
-            bail!("audit chain broken at sequence {seq} (row id {id}): {reason}")
-        }
+    let verdict = crate::audit::verify::verify_with(store, WorkspaceId(ws.id), key).await?;
+    if verdict.is_intact() {
+        Ok(verdict.describe())
+    } else {
+        bail!(verdict.describe())
     }
+}
+
+async fn audit_checkpoint(
+    store: &DynStore,
+    slug: &str,
+    key: Option<&AuditKey>,
+) -> anyhow::Result<()> {
+    let key = key.context("set HEARKEN_AUDIT_KEY to sign checkpoints")?;
+    let ws = store
+        .workspace_by_slug(slug)
+        .await?
+        .context("no such workspace")?;
+    let cp = crate::audit::checkpoint::record(store, WorkspaceId(ws.id), key).await?;
+    println!(
+        "checkpoint {} at sequence {}, key {}",
+        cp.id, cp.seq, cp.key_id
+    );
+    Ok(())
 }

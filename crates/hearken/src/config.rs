@@ -47,6 +47,12 @@ pub struct Settings {
     pub secret_key: Option<SecretString>,
     /// Seconds between reconciliation polls of polled sources (0 turns them off).
     pub reconcile_secs: u64,
+    /// The secret that signs audit checkpoints (`HEARKEN_AUDIT_KEY`, or a file named by
+    /// `HEARKEN_AUDIT_KEY_FILE`). Without it checkpoints are not signed.
+    #[serde(skip_serializing)]
+    pub audit_key: Option<SecretString>,
+    /// How often the server signs a checkpoint of each moved audit chain, in minutes.
+    pub audit_checkpoint_minutes: u64,
 }
 
 impl Default for Settings {
@@ -62,6 +68,8 @@ impl Default for Settings {
             login_window_secs: 300,
             secret_key: None,
             reconcile_secs: 300,
+            audit_key: None,
+            audit_checkpoint_minutes: 60,
         }
     }
 }
@@ -81,6 +89,7 @@ impl Settings {
         fig = fig.merge(Env::prefixed("HEARKEN_").ignore(&[
             "DATABASE_URL_FILE",
             "SECRET_KEY_FILE",
+            "AUDIT_KEY_FILE",
             "CONFIG",
         ]));
         let mut settings: Settings = fig.extract().context("reading configuration")?;
@@ -94,7 +103,19 @@ impl Settings {
                 .with_context(|| format!("reading HEARKEN_SECRET_KEY_FILE {path}"))?;
             settings.secret_key = Some(SecretString::from(key.trim().to_owned()));
         }
+        if let Ok(path) = std::env::var("HEARKEN_AUDIT_KEY_FILE") {
+            let key = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading HEARKEN_AUDIT_KEY_FILE {path}"))?;
+            settings.audit_key = Some(SecretString::from(key.trim().to_owned()));
+        }
         Ok(settings)
+    }
+
+    /// The audit checkpoint key, when one is configured.
+    pub fn audit_key(&self) -> Option<crate::audit::checkpoint::AuditKey> {
+        self.audit_key
+            .as_ref()
+            .and_then(|k| crate::audit::checkpoint::AuditKey::new(k.expose_secret()))
     }
 
     /// The database URL in force, defaulting to a SQLite file in the data directory.

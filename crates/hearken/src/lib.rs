@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod history;
 pub mod http;
 pub mod import;
 pub mod inbox;

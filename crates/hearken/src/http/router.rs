@@ -138,6 +138,46 @@ pub fn router(state: AppState) -> Router {
         .route("/comm-tests/{id}/attempts", post(api::approvals::take_test))
         .route("/comm-attempts/{id}/grade", post(api::approvals::grade))
         .route("/reports/approvals", get(api::approvals::report))
+        // Issue #5: message history, preserved originals, erasure, audit export.
+        .route("/audit/export", get(api::audit::export))
+        .route("/audit/verify", get(api::audit::verify))
+        .route("/audit/checkpoints", post(api::audit::checkpoint))
+        .route(
+            "/contacts/{id}",
+            patch(api::history::change_contact).delete(api::history::delete_contact),
+        )
+        .route("/contacts/{id}/timeline", get(api::history::timeline))
+        .route(
+            "/contacts/{id}/attributes",
+            post(api::history::add_attribute),
+        )
+        .route("/contacts/{id}/links", post(api::history::link))
+        .route(
+            "/contacts/{id}/originals",
+            get(api::history::contact_originals),
+        )
+        .route("/contacts/{id}/erasure", post(api::history::erase_contact))
+        .route("/contact-suggestions", get(api::history::suggestions))
+        .route("/links/{id}/undo", post(api::history::undo_link))
+        .route("/messages/{id}/original", get(api::history::original))
+        .route("/messages/{id}/record", get(api::history::reply_record))
+        .route(
+            "/messages/{id}/card-redaction",
+            post(api::history::redact_card),
+        )
+        .route(
+            "/retention",
+            get(api::history::retention).put(api::history::set_retention),
+        )
+        .route("/retention/run", post(api::history::run_retention))
+        .route(
+            "/legal-holds",
+            get(api::history::holds).post(api::history::place_hold),
+        )
+        .route(
+            "/legal-holds/{id}/release",
+            post(api::history::release_hold),
+        )
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -161,6 +201,12 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard/panel", get(ui::dashboard::panel))
         .route("/events", get(ui::dashboard::events))
         .route("/audit", get(ui::audit::page))
+        // Issue #5: the person's timeline and audited originals.
+        .route("/contacts/{id}", get(ui::history::timeline))
+        .route("/contacts/{id}/links", post(ui::history::link))
+        .route("/contacts/{id}/vip", post(ui::history::vip))
+        .route("/links/{id}/undo", post(ui::history::undo_link))
+        .route("/messages/{id}/original", get(ui::history::original))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
         // SLA report (#3)

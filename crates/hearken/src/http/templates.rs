@@ -47,6 +47,15 @@ const SOURCES: &[(&str, &str)] = &[
         "approvals_queue.html",
         include_str!("../../templates/approvals_queue.html"),
     ),
+    // Issue #5: the person's timeline and audited originals.
+    (
+        "history_timeline.html",
+        include_str!("../../templates/history_timeline.html"),
+    ),
+    (
+        "history_original.html",
+        include_str!("../../templates/history_original.html"),
+    ),
 ];
 
 impl Templates {

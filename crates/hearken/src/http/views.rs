@@ -68,7 +68,11 @@ pub struct MessageView {
     /// The desk user who sent an outbound reply.
     pub author_user_id: Option<i64>,
     pub author: Option<String>,
+    /// The text; empty when the message was deleted on the platform (see `tombstone`).
     pub text: String,
+    /// "deleted on X at …" in place of the text of a deleted message. Auditors and admins
+    /// read the original through `/api/v1/messages/{id}/original`, which is audited.
+    pub tombstone: Option<String>,
     pub at: i64,
     pub created_at: String,
     pub delivery: String,
@@ -79,6 +83,9 @@ pub struct MessageView {
 impl MessageView {
     /// Builds the view; `author` is the sending user's display name, when known.
     pub fn new(m: MessageRow, author: Option<String>) -> MessageView {
+        let tombstone = m
+            .deleted_at
+            .map(|at| crate::history::tombstone(&m.channel, at));
         MessageView {
             created_at: rfc3339(m.platform_time),
             id: m.id,
@@ -89,7 +96,12 @@ impl MessageView {
             handle: m.identity_handle,
             author_user_id: m.author_user_id,
             author,
-            text: m.text,
+            text: if tombstone.is_some() {
+                String::new()
+            } else {
+                m.text
+            },
+            tombstone,
             at: m.platform_time,
             delivery: m.delivery,
             deleted: m.deleted_at.is_some(),

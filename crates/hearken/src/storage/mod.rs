@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod channels;
+pub mod history;
 mod ingest;
 mod models;
 mod postgres;
@@ -17,6 +18,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use self::history::{
+    AttributeRow, CheckpointRow, ContactRow, DeletionReport, ErasureReport, ErasureRequest,
+    HistMessageRow, HistoryStore, HoldRow, IdentityRow, LinkRow, NewAttribute, NewCheckpoint,
+    NewLink, PreservedRow, Redactor, SuggestionRow, TagRow, VersionRow,
+};
 pub use self::models::{
     AccountRow, AuditFilter, AuditRow, ConversationChange, ConversationRow, ExportRow, InboxCursor,
     InboxFilter, IngestReport, MessageRow, NewAuditEvent, NewOutbound, NewUser, NoteRow, OutboxRow,
@@ -68,7 +74,7 @@ pub type DynStore = Arc<dyn Store>;
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
 pub trait Store:
-    SlaStore + channels::ChannelStore + approvals::ApprovalStore + Send + Sync + 'static
+    SlaStore + channels::ChannelStore + approvals::ApprovalStore + HistoryStore + Send + Sync + 'static
 {
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;

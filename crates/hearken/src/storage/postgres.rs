@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use super::approvals::approvals_sql;
 use super::channels::channels_sql;
+use super::history::history_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
 use super::StoreResult;
@@ -79,3 +80,5 @@ sql_store!(
 sla_sql!(PgStore);
 channels_sql!(PgStore);
 approvals_sql!(PgStore);
+// Issue #5: message history, preserved originals, erasure and audit checkpoints.
+history_sql!(PgStore);

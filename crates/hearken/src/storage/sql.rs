@@ -100,7 +100,8 @@ pub(crate) fn recompute_sql(conv: &str, now: &str, filter: &str) -> String {
              AND m.platform_time > COALESCE((SELECT MAX(o.platform_time) FROM messages o \
              WHERE o.conversation_id = {conv} AND o.direction = 'out'), -9000000000000000)), \
          preview = COALESCE((SELECT text FROM messages WHERE conversation_id = {conv} \
-             AND direction = 'in' ORDER BY platform_time DESC, id DESC LIMIT 1), preview), \
+             AND direction = 'in' AND deleted_at IS NULL \
+             ORDER BY platform_time DESC, id DESC LIMIT 1), ''), \
          identity_id = COALESCE(identity_id, (SELECT identity_id FROM messages \
              WHERE conversation_id = {conv} AND direction = 'in' AND identity_id IS NOT NULL \
              ORDER BY platform_time, id LIMIT 1)), \
@@ -631,7 +632,7 @@ macro_rules! sql_store {
             if let Some(v) = &f.text {
                 let cond = format!(
                     "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
-                     AND {}(lower(m.text), lower(?)) > 0)",
+                     AND m.deleted_at IS NULL AND {}(lower(m.text), lower(?)) > 0)",
                     DIALECT.position_fn
                 );
                 c.push(&cond, Arg::Text(v.clone()));

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 
 use super::approvals::approvals_sql;
 use super::channels::channels_sql;
+use super::history::history_sql;
 use super::sla::sla_sql;
 use super::sql::sql_store;
 use super::StoreResult;
@@ -75,3 +76,5 @@ sql_store!(
 sla_sql!(SqliteStore);
 channels_sql!(SqliteStore);
 approvals_sql!(SqliteStore);
+// Issue #5: message history, preserved originals, erasure and audit checkpoints.
+history_sql!(SqliteStore);

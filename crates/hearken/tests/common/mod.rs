@@ -52,6 +52,20 @@ impl Drop for TestDb {
     }
 }
 
+impl TestDb {
+    /// The database's URL and, on PostgreSQL, its schema: for tests that must reach
+    /// under the store, as an attacker with database access would.
+    pub fn location(&self) -> (String, Option<String>) {
+        match &self.cleanup {
+            Cleanup::Sqlite(dir) => (
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+                None,
+            ),
+            Cleanup::Postgres { url, schema } => (url.clone(), Some(schema.clone())),
+        }
+    }
+}
+
 /// Which backend the tests run on.
 pub fn backend() -> &'static str {
     if std::env::var("HEARKEN_TEST_DATABASE_URL").is_ok() {

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
+pub mod history;
 pub mod sla;
 
 use axum::Json;
@@ -41,6 +42,14 @@ use crate::http::error::ApiError;
         approvals::read_notifications, approvals::certifications, approvals::grant,
         approvals::revoke, approvals::tests, approvals::test_paper, approvals::create_test, approvals::take_test, approvals::grade,
         approvals::report,
+        // Issue #5: history, originals, erasure, audit export and verification.
+        audit::export, audit::verify, audit::checkpoint,
+        history::timeline, history::change_contact, history::add_attribute, history::link,
+        history::undo_link, history::suggestions, history::delete_contact,
+        history::contact_originals, history::original, history::reply_record,
+        history::erase_contact, history::redact_card, history::retention,
+        history::set_retention, history::run_retention, history::holds, history::place_hold,
+        history::release_hold,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,

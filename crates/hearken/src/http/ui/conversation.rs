@@ -149,6 +149,7 @@ pub async fn page(
             "can_work": who.can(Permission::WorkConversations),
             "seen": { "message": seen.0, "note": seen.1 },
             "drafts": drafts,
+            "can_read_originals": who.can(Permission::ReadAudit),
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             "sla": sla,

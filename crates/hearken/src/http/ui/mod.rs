@@ -6,6 +6,7 @@ pub mod audit;
 pub mod channels;
 pub mod conversation;
 pub mod dashboard;
+pub mod history;
 pub mod inbox;
 pub mod login;
 pub mod sla;
