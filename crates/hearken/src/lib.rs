@@ -19,6 +19,8 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod inbox;
+pub mod listening;
 pub mod replies;
+pub mod routing;
 pub mod storage;
 pub mod telemetry;

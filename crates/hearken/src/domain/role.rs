@@ -31,6 +31,8 @@ pub enum Permission {
     MoveData,
     /// Manage users, roles and tokens.
     ManageUsers,
+    /// Set routing rules and listening queries (issue #6).
+    ManageRouting,
 }
 
 impl Role {

@@ -3,7 +3,7 @@
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{middleware, Router};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -53,6 +53,20 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))
+        // Issue #6 (outbound half): routing rules, dismissals, listening.
+        .route(
+            "/routing/rules",
+            get(api::routing::list).post(api::routing::create),
+        )
+        .route("/routing/rules/{id}", put(api::routing::update))
+        .route("/routing/dismissals", get(api::routing::dismissals))
+        .route("/routing/dismissals/{id}/undo", post(api::routing::undo))
+        .route(
+            "/listening/queries",
+            get(api::listening::list).post(api::listening::create),
+        )
+        .route("/listening/queries/{id}", delete(api::listening::disable))
+        .route("/listening/posts", post(api::listening::offer))
         .fallback(api_not_found);
 
     let pages = Router::new()

@@ -19,6 +19,9 @@ pub enum ReplyError {
     TooLong,
     #[error("conversation not found")]
     NotFound,
+    /// Longer than the platform allows, counted the platform's way.
+    #[error(transparent)]
+    Length(#[from] hearken_text::LengthError),
     #[error(transparent)]
     Send(#[from] SendError),
     #[error(transparent)]
@@ -44,8 +47,8 @@ pub async fn send_reply(
         .store
         .conversation_messages(ws, conversation_id)
         .await?;
-    let request = door(&conv, &messages, text.clone(), ws);
-    let adapter = state.adapters.for_channel(&conv.channel)?;
+    let mut request = door(&conv, &messages, text.clone(), ws);
+    let adapter = super::outbound::prepare(state, &conv, &mut request).await?;
     let receipt = adapter.send(&request).await?;
     let reply = NewOutbound {
         conversation_id,

@@ -4,8 +4,11 @@
 //! workspace's rows. The SQLite and PostgreSQL backends share their SQL through the
 //! `sql_store!` macro in `sql.rs`; what differs between the dialects lives in `Dialect`.
 
+pub mod channels;
+pub mod listening;
 mod models;
 mod postgres;
+pub mod routing;
 mod sql;
 mod sqlite;
 
@@ -62,7 +65,9 @@ pub type DynStore = Arc<dyn Store>;
 
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    channels::ChannelsStore + listening::ListeningStore + routing::RoutingStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;
 

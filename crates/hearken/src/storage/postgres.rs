@@ -72,3 +72,8 @@ sql_store!(
         position_fn: "strpos"
     }
 );
+
+// Issue #6 (outbound half): identity facts, listening queries, routing.
+super::channels::channels_sql!(PgStore);
+super::listening::listening_sql!(PgStore);
+super::routing::routing_sql!(PgStore);

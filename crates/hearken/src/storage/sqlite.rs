@@ -68,3 +68,8 @@ sql_store!(
         position_fn: "instr"
     }
 );
+
+// Issue #6 (outbound half): identity facts, listening queries, routing.
+super::channels::channels_sql!(SqliteStore);
+super::listening::listening_sql!(SqliteStore);
+super::routing::routing_sql!(SqliteStore);

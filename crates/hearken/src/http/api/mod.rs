@@ -7,6 +7,8 @@ pub mod audit;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
+pub mod listening;
+pub mod routing;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -25,6 +27,8 @@ use crate::http::error::ApiError;
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
         admin::create_token, admin::accounts, data::import, data::export, data::outbox,
+        routing::list, routing::create, routing::update, routing::dismissals, routing::undo,
+        listening::list, listening::create, listening::disable, listening::offer,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
@@ -32,6 +36,11 @@ use crate::http::error::ApiError;
         crate::http::views::NoteView, crate::http::views::UserView, crate::http::views::AuditView,
         crate::inbox::ChangeRequest, crate::import::ndjson::CanonicalMessage,
         crate::auth::users::NewUserRequest, crate::dashboard::Dashboard, crate::dashboard::Series,
+        crate::routing::rules::Rule, crate::routing::rules::RuleRequest,
+        crate::routing::rules::Conditions, crate::routing::rules::Actions,
+        crate::storage::routing::DismissalRow, crate::storage::listening::ListeningQueryRow,
+        crate::listening::QueryRequest, crate::listening::PublicPost,
+        crate::listening::ListeningReport,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
