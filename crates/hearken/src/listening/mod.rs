@@ -11,6 +11,7 @@ use tracing::instrument;
 
 use crate::app::{AppState, DeskEvent};
 use crate::domain::channel::{Channel, Visibility};
+use crate::domain::conversation::Tag;
 use crate::domain::message::{AuthorRef, Direction, IncomingMessage};
 use crate::domain::{Actor, WorkspaceId};
 use crate::storage::listening::{ListeningQueryRow, NewListeningQuery};
@@ -217,7 +218,9 @@ async fn store_match(
             .set_identity_followers(ws, &post.channel, &post.author.platform_user_id, n)
             .await?;
     }
-    let tag = format!("listening:{}", row.name);
+    let tag = Tag::parse(&format!("listening:{}", row.name))
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_else(|_| format!("listening:{}", row.id));
     let found = Some((post.platform_id.as_str(), row.id, tag));
     crate::routing::route_conversations(state, ws, &report.touched_conversations, found).await?;
     for id in &report.touched_conversations {

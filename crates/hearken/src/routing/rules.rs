@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::channel::{Channel, Visibility};
-use crate::domain::conversation::Priority;
+use crate::domain::conversation::{Priority, Tag};
 
 /// When a rule applies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -161,10 +161,7 @@ impl Actions {
                 .map_err(|e| invalid("actions.priority", e.to_string()))?;
         }
         for t in &self.tags {
-            let t = t.trim();
-            if t.is_empty() || t.chars().count() > 50 {
-                return Err(invalid("actions.tags", "tags are 1 to 50 characters"));
-            }
+            Tag::parse(t).map_err(|e| invalid("actions.tags", e.to_string()))?;
         }
         let does_something = self.team_id.is_some()
             || self.priority.is_some()

@@ -168,7 +168,9 @@ macro_rules! routing_sql {
             .execute(&mut *conn)
             .await?;
             for tag in &act.tags {
-                insert_tag(conn, ws, cid, tag.trim()).await?;
+                if let Ok(tag) = crate::domain::conversation::Tag::parse(tag) {
+                    insert_tag(conn, ws, cid, tag.as_str()).await?;
+                }
             }
             let mut dismissal = None;
             if act.dismiss && before.status != "closed" {
