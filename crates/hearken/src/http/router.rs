@@ -92,6 +92,11 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(ui::audit::page))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
+        // Issue #6 (outbound half): listening queries.
+        .route(
+            "/admin/listening",
+            get(ui::listening::page).post(ui::listening::create),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

@@ -29,6 +29,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    (
+        "listening_queries.html",
+        include_str!("../../templates/listening_queries.html"),
+    ),
 ];
 
 impl Templates {

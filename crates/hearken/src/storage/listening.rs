@@ -132,6 +132,7 @@ macro_rules! listening_sql {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 let ev = event(

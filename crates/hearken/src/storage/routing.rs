@@ -280,7 +280,13 @@ macro_rules! routing_sql {
                 actor: &Actor,
             ) -> StoreResult<crate::routing::rules::Rule> {
                 let mut tx = self.writer().begin().await?;
-                let before = routing_rule_in(&mut tx, ws, id).await?.into_rule();
+                let before = match routing_rule_in(&mut tx, ws, id).await {
+                    Ok(row) => row.into_rule(),
+                    Err(e) => {
+                        tx.rollback().await?;
+                        return Err(e);
+                    }
+                };
                 sqlx::query(
                     "UPDATE routing_rules SET name = $3, position = $4, version = version + 1, \
                      enabled = $5, conditions = $6, actions = $7, updated_at = $8 \
@@ -356,6 +362,9 @@ macro_rules! routing_sql {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
+                    // Roll back now: a dropped transaction keeps its connection idle in
+                    // transaction until the pool reuses it.
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 if let Some((query_id, tag)) = &o.listening {
@@ -418,7 +427,7 @@ macro_rules! routing_sql {
                 actor: &Actor,
             ) -> StoreResult<ConversationRow> {
                 let mut tx = self.writer().begin().await?;
-                let d: crate::storage::routing::DismissalRow = sqlx::query_as(
+                let d: Option<crate::storage::routing::DismissalRow> = sqlx::query_as(
                     "SELECT id, conversation_id, rule_id, rule_version, previous_status, \
                      dismissed_at, undone_at, undone_by FROM routing_dismissals \
                      WHERE workspace_id = $1 AND id = $2",
@@ -426,11 +435,17 @@ macro_rules! routing_sql {
                 .bind(ws.0)
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-                if d.undone_at.is_some() {
-                    return Err(StoreError::Conflict("this dismissal was already undone".into()));
-                }
+                .await?;
+                let d = match d {
+                    Some(d) if d.undone_at.is_none() => d,
+                    other => {
+                        tx.rollback().await?;
+                        return Err(match other {
+                            Some(_) => StoreError::Conflict("this dismissal was already undone".into()),
+                            None => StoreError::NotFound,
+                        });
+                    }
+                };
                 let cid = d.conversation_id;
                 let before = conversation_in(&mut tx, ws, cid).await?.ok_or(StoreError::NotFound)?;
                 sqlx::query(

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod conversation;
 pub mod dashboard;
 pub mod inbox;
+pub mod listening;
 pub mod login;
 pub mod users;
 
