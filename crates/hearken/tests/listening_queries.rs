@@ -189,3 +189,54 @@ async fn routing_sees_the_listening_query_and_follower_count() {
         2
     );
 }
+
+#[tokio::test]
+async fn the_admin_page_shows_queries_and_points_at_a_fault() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+
+    let (app, admin, account) = setup().await;
+    let form = |query: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/admin/listening")
+            .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                serde_urlencoded::to_string([
+                    ("name", "late"),
+                    ("query", query),
+                    ("account_id", &account.to_string()),
+                ])
+                .unwrap(),
+            ))
+            .unwrap()
+    };
+
+    let (status, _, body) = app.send(form("late NEAR/3")).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("role=\"alert\""), "{html}");
+    // The fault is the missing term at the end: "late NEAR/3" is 11 characters, so the
+    // caret stands in column 12, under the quoted query (escaped as HTML).
+    assert!(
+        html.contains("at column 12\nlate NEAR&#x2f;3\n           ^</pre>"),
+        "{html}"
+    );
+
+    let (status, _, _) = app.send(form("late <b>parcel</b>")).await;
+    assert_eq!(status, 303);
+    let page = Request::builder()
+        .uri("/admin/listening")
+        .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = app.send(page).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("<b>parcel"),
+        "customer-facing text is escaped"
+    );
+    assert!(html.contains("&lt;b&gt;"), "{html}");
+}
