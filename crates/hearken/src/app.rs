@@ -46,7 +46,8 @@ impl Adapters {
         let sandbox: Arc<dyn ChannelAdapter> = Arc::new(SandboxAdapter::new(store));
         let mut by_channel = HashMap::new();
         by_channel.insert("sandbox".to_owned(), sandbox.clone());
-        // TODO(#6): real X, Meta, Mastodon and Reddit send clients replace these.
+        // Real clients replace these in `from_env`.
+        // TODO(#6): pick per connected account once the account store holds credentials.
         for ch in [
             "x",
             "facebook",
@@ -58,6 +59,27 @@ impl Adapters {
             by_channel.insert(ch.to_owned(), sandbox.clone());
         }
         Adapters { by_channel }
+    }
+
+    /// The standard adapters, with the real platform clients in place of the sandbox when
+    /// `HEARKEN_CHANNELS=live`; each channel's token then comes from
+    /// `HEARKEN_<CHANNEL>_ACCESS_TOKEN` (see `replies::credentials::EnvCredentials`).
+    pub fn from_env(store: DynStore) -> Adapters {
+        let mut adapters = Adapters::standard(store);
+        if std::env::var("HEARKEN_CHANNELS").as_deref() == Ok("live") {
+            use crate::replies::clients::{self, transport};
+            let transport = transport::Transport::new(
+                transport::RetryPolicy::default(),
+                Arc::new(transport::TokioPause),
+            );
+            clients::install(
+                &mut adapters,
+                &clients::Endpoints::default(),
+                Arc::new(crate::replies::credentials::EnvCredentials),
+                transport,
+            );
+        }
+        adapters
     }
 
     /// Replaces or adds an adapter (tests use this for fakes).
@@ -90,7 +112,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state over an opened store.
     pub fn new(store: DynStore, settings: Settings) -> AppState {
-        let adapters = Adapters::standard(store.clone());
+        let adapters = Adapters::from_env(store.clone());
         AppState::with_adapters(store, settings, adapters)
     }
 

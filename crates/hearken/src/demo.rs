@@ -134,6 +134,9 @@ async fn replay(state: AppState, ws: WorkspaceId, messages: Vec<IncomingMessage>
             .await
         {
             Ok(report) => {
+                if let Err(e) = crate::routing::after_ingest(&state, ws, &report).await {
+                    tracing::warn!(error = %e, "routing failed on a replayed message");
+                }
                 for id in report.touched_conversations {
                     state.publish(DeskEvent::changed(ws, id));
                 }

@@ -38,6 +38,8 @@ pub enum Permission {
     /// Set the brand voice: style guides, templates, approval paths, routing, teams,
     /// communication tests and reply rights.
     ManageBrandVoice,
+    /// Set routing rules and listening queries (issue #6).
+    ManageRouting,
 }
 
 impl Role {

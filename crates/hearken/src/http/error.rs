@@ -128,7 +128,9 @@ impl From<WorkError> for ApiError {
 impl From<ReplyError> for ApiError {
     fn from(e: ReplyError) -> Self {
         match e {
-            ReplyError::Empty | ReplyError::TooLong => ApiError::BadRequest(e.to_string()),
+            ReplyError::Empty | ReplyError::TooLong | ReplyError::Length(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
             ReplyError::NotFound => ApiError::NotFound,
             ReplyError::Send(SendError::Refused(m)) => ApiError::BadRequest(m),
             ReplyError::Send(SendError::Unsupported(c)) => {

@@ -178,6 +178,20 @@ pub fn router(state: AppState) -> Router {
             "/legal-holds/{id}/release",
             post(api::history::release_hold),
         )
+        // Issue #6 (outbound half): routing rules, dismissals, listening.
+        .route(
+            "/routing/rules",
+            get(api::routing::list).post(api::routing::create),
+        )
+        .route("/routing/rules/{id}", put(api::routing::update))
+        .route("/routing/dismissals", get(api::routing::dismissals))
+        .route("/routing/dismissals/{id}/undo", post(api::routing::undo))
+        .route(
+            "/listening/queries",
+            get(api::listening::list).post(api::listening::create),
+        )
+        .route("/listening/queries/{id}", delete(api::listening::disable))
+        .route("/listening/posts", post(api::listening::offer))
         .fallback(api_not_found);
 
     let pages = Router::new()
@@ -227,6 +241,11 @@ pub fn router(state: AppState) -> Router {
         .route("/approvals/{id}/edit", post(ui::approvals::edit))
         .route("/drafts/{id}/seen", post(ui::approvals::seen))
         .route("/drafts/{id}/send", post(ui::approvals::send))
+        // Issue #6 (outbound half): listening queries.
+        .route(
+            "/admin/listening",
+            get(ui::listening::page).post(ui::listening::create),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/healthz", get(|| async { "ok" }));

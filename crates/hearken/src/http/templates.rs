@@ -56,6 +56,10 @@ const SOURCES: &[(&str, &str)] = &[
         "history_original.html",
         include_str!("../../templates/history_original.html"),
     ),
+    (
+        "listening_queries.html",
+        include_str!("../../templates/listening_queries.html"),
+    ),
 ];
 
 impl Templates {

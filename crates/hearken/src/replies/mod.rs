@@ -4,5 +4,8 @@
 //! loop runs without a network.
 
 pub mod adapter;
+pub mod clients;
+pub mod credentials;
+pub mod outbound;
 pub mod sandbox;
 pub mod send;

@@ -21,6 +21,9 @@ pub enum ReplyError {
     TooLong,
     #[error("conversation not found")]
     NotFound,
+    /// Longer than the platform allows, counted the platform's way.
+    #[error(transparent)]
+    Length(#[from] hearken_text::LengthError),
     #[error(transparent)]
     Send(#[from] SendError),
     #[error(transparent)]
@@ -71,6 +74,9 @@ pub async fn send_reply(
         .store
         .conversation_messages(ws, conversation_id)
         .await?;
+    // Over-long text is refused before anything is held or sent (issue #6).
+    let mut probe = door(&conv, &messages, text.clone(), ws);
+    super::outbound::prepare(state, &conv, &mut probe).await?;
     if let Gate::Held(draft) = gate::check(state, who, &conv, &messages, &text, opts).await? {
         return Ok(ReplyOutcome::Held(draft.id));
     }
@@ -99,8 +105,13 @@ pub async fn dispatch(
     text: String,
 ) -> Result<(OutboundRequest, SentReceipt), SendError> {
     let ws = crate::domain::WorkspaceId(conv.workspace_id);
-    let request = door(conv, messages, text, ws);
-    let adapter = state.adapters.for_channel(&conv.channel)?;
+    let mut request = door(conv, messages, text, ws);
+    let adapter = super::outbound::prepare(state, conv, &mut request)
+        .await
+        .map_err(|e| match e {
+            ReplyError::Send(s) => s,
+            other => SendError::Refused(other.to_string()),
+        })?;
     let receipt = adapter.send(&request).await?;
     Ok((request, receipt))
 }

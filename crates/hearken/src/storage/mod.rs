@@ -7,9 +7,12 @@
 pub mod approvals;
 pub mod channels;
 pub mod history;
+pub mod identities;
 mod ingest;
+pub mod listening;
 mod models;
 mod postgres;
+pub mod routing;
 pub mod sla;
 mod sql;
 mod sqlite;
@@ -74,7 +77,16 @@ pub type DynStore = Arc<dyn Store>;
 /// Everything Hearken keeps, behind one interface with a backend per database.
 #[async_trait]
 pub trait Store:
-    SlaStore + channels::ChannelStore + approvals::ApprovalStore + HistoryStore + Send + Sync + 'static
+    SlaStore
+    + channels::ChannelStore
+    + approvals::ApprovalStore
+    + HistoryStore
+    + identities::ChannelsStore
+    + listening::ListeningStore
+    + routing::RoutingStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is (`sqlite` or `postgres`), for logs and benchmarks.
     fn backend(&self) -> &'static str;

@@ -82,3 +82,7 @@ channels_sql!(PgStore);
 approvals_sql!(PgStore);
 // Issue #5: message history, preserved originals, erasure and audit checkpoints.
 history_sql!(PgStore);
+// Issue #6 (outbound half): identity facts, listening queries, routing.
+super::identities::identities_sql!(PgStore);
+super::listening::listening_sql!(PgStore);
+super::routing::routing_sql!(PgStore);

@@ -78,3 +78,7 @@ channels_sql!(SqliteStore);
 approvals_sql!(SqliteStore);
 // Issue #5: message history, preserved originals, erasure and audit checkpoints.
 history_sql!(SqliteStore);
+// Issue #6 (outbound half): identity facts, listening queries, routing.
+super::identities::identities_sql!(SqliteStore);
+super::listening::listening_sql!(SqliteStore);
+super::routing::routing_sql!(SqliteStore);

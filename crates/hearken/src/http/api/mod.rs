@@ -10,6 +10,8 @@ pub mod conversations;
 pub mod dashboard;
 pub mod data;
 pub mod history;
+pub mod listening;
+pub mod routing;
 pub mod sla;
 
 use axum::Json;
@@ -50,6 +52,8 @@ use crate::http::error::ApiError;
         history::erase_contact, history::redact_card, history::retention,
         history::set_retention, history::run_retention, history::holds, history::place_hold,
         history::release_hold,
+        routing::list, routing::create, routing::update, routing::dismissals, routing::undo,
+        listening::list, listening::create, listening::disable, listening::offer,
     ),
     components(schemas(
         crate::http::error::ErrorBody, crate::http::error::ErrorDetail,
@@ -64,6 +68,11 @@ use crate::http::error::ApiError;
         crate::channels::connect::ConnectRequest, crate::channels::connect::ConnectionView,
         crate::channels::monitor::SourceHealth, crate::storage::channels::ReconcileReport,
         crate::storage::channels::DeliveryStats,
+        crate::routing::rules::Rule, crate::routing::rules::RuleRequest,
+        crate::routing::rules::Conditions, crate::routing::rules::Actions,
+        crate::storage::routing::DismissalRow, crate::storage::listening::ListeningQueryRow,
+        crate::listening::QueryRequest, crate::listening::PublicPost,
+        crate::listening::ListeningReport,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

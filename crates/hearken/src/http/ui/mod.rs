@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod dashboard;
 pub mod history;
 pub mod inbox;
+pub mod listening;
 pub mod login;
 pub mod sla;
 pub mod users;

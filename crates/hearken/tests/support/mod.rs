@@ -1,0 +1,2 @@
+//! Shared helpers of the issue #6 tests.
+pub mod channels;
