@@ -154,6 +154,32 @@ impl<'a> Session<'a> {
             .to_owned()
     }
 
+    /// The page source once it contains `text`, polling a bounded number of times.
+    async fn source_with(&self, text: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source().await;
+            if page.contains(text) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        page
+    }
+
+    /// The current URL once it contains `part`, polling a bounded number of times.
+    async fn url_with(&self, part: &str) -> String {
+        let mut url = String::new();
+        for _ in 0..100 {
+            url = self.url().await;
+            if url.contains(part) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        url
+    }
+
     async fn url(&self) -> String {
         self.d
             .call(
@@ -197,7 +223,7 @@ async fn sign_in_open_a_conversation_reply_and_see_it() {
     s.type_into("input[name=password]", &agent.password).await;
     s.click("form button[type=submit]").await;
     assert!(
-        s.url().await.ends_with("/inbox"),
+        s.url_with("/inbox").await.ends_with("/inbox"),
         "signed in lands on the inbox"
     );
     let inbox = s.source().await;
@@ -208,14 +234,25 @@ async fn sign_in_open_a_conversation_reply_and_see_it() {
     );
 
     s.click("#inbox tbody a").await;
-    assert!(s.url().await.contains("/conversations/"));
+    assert!(s
+        .url_with("/conversations/")
+        .await
+        .contains("/conversations/"));
     s.type_into("#reply-text", "Sorry about that, Jane. It ships today. ^AB")
         .await;
     s.click("#send-reply").await;
-    let thread = s.source().await;
+    // The click returns once the form is submitted; the next page loads after it.
+    let thread = s
+        .source_with("Sorry about that, Jane. It ships today. ^AB")
+        .await;
     assert!(
         thread.contains("Sorry about that, Jane. It ships today. ^AB"),
-        "the reply shows in the thread"
+        "the reply shows in the thread; page was: {}",
+        thread
+            .chars()
+            .skip(thread.find("<main>").unwrap_or(0))
+            .take(1500)
+            .collect::<String>()
     );
     let outbox = app.store().sandbox_outbox(app.ws).await.unwrap();
     assert_eq!(outbox.len(), 1);
