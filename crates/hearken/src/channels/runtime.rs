@@ -15,6 +15,10 @@ use crate::domain::WorkspaceId;
 use crate::storage::channels::{ConnectionRow, NewDelivery, ProcessReport};
 use crate::storage::{DynStore, StoreResult};
 
+// TODO(#6): processing costs several round trips per item (dedup check, identity,
+// placement, version, parked check, recompute), so it trails intake: about 720/s on SQLite
+// and 120/s on PostgreSQL in a debug build on a loaded machine. Batch those lookups per
+// claim and run several workers on PostgreSQL (the claim already skips locked rows).
 /// Deliveries a worker claims per transaction.
 pub const CLAIM_BATCH: i64 = 256;
 /// Most deliveries written in one group commit.
