@@ -207,8 +207,3 @@ pub fn require(who: &Principal, permission: Permission) -> Result<(), ApiError> 
         Err(ApiError::Forbidden)
     }
 }
-
-/// The caller if signed in, for pages that work either way (the login page).
-pub fn optional_caller(parts_ext: &axum::http::Extensions) -> Option<Principal> {
-    parts_ext.get::<Caller>().and_then(|c| c.0.clone())
-}

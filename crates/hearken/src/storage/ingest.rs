@@ -331,7 +331,6 @@ macro_rules! ingest_sql {
         }
 
         /// Places and stores one message; `None` when it was stored already.
-        #[allow(dead_code)]
         async fn ingest_one(
             conn: &mut Conn,
             ws: WorkspaceId,
