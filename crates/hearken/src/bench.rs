@@ -70,6 +70,7 @@ pub async fn run(_settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     let secs = started.elapsed().as_secs_f64();
+    drop(rows);
     let rate = summary.imported as f64 / secs;
     println!(
         "import: {} messages in {:.1} s = {:.0} messages/s ({:.0}% of raw)",
@@ -113,8 +114,103 @@ pub async fn run(_settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
         args.queries.min(50),
     )
     .await?;
-    println!("resident memory: {} (peak {})", rss("VmRSS"), rss("VmHWM"));
+    server_phase(&store, ws, &url, args.queries).await
+}
+
+/// Starts `hearken serve` on the benchmark's database as a child process, times inbox
+/// pages through the JSON API, and reads the server's resident memory with the desk loaded.
+async fn server_phase(
+    store: &DynStore,
+    ws: WorkspaceId,
+    url: &str,
+    queries: usize,
+) -> anyhow::Result<()> {
+    use crate::auth::secret::{new_api_token, new_token, token_hash};
+    use crate::auth::users::{self, NewUserRequest};
+
+    let actor = Actor::System("bench");
+    let req = NewUserRequest {
+        name: "Bench".into(),
+        email: format!("bench-{}@bench.test", &new_token()[..8]).to_lowercase(),
+        role: "admin".into(),
+        password: new_token(),
+    };
+    let user = users::create(store, ws, &req, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the bench user: {e:?}"))?;
+    let token = new_api_token();
+    store
+        .create_token(ws, user.id, "bench", &token_hash(&token), &actor)
+        .await?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let data = tempfile_dir::TempDir::new()?;
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .env("HEARKEN_DATABASE_URL", url)
+        .env("HEARKEN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HEARKEN_DATA_DIR", data.path())
+        .env("HEARKEN_RECONCILE_SECS", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting hearken serve")?;
+    let pid = child.id().context("server pid")?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 120,
+            "the server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (label, query) in [
+        ("newest first, waiting for us", "waiting=true"),
+        ("filter status=new, channel=x", "status=new&channel=x"),
+    ] {
+        let mut times = Vec::with_capacity(queries);
+        let mut after: Option<String> = None;
+        for _ in 0..queries {
+            let mut u = format!("{base}/api/v1/conversations?limit=50&{query}");
+            if let Some(a) = &after {
+                u.push_str(&format!("&after={a}"));
+            }
+            let t = Instant::now();
+            let resp = http.get(&u).bearer_auth(&token).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "GET {u}: {}", resp.status());
+            let body: serde_json::Value = resp.json().await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            // A few pages deep, then from the top again.
+            after = match body["next"].as_str() {
+                Some(n) if times.len() % 10 != 0 => Some(n.to_owned()),
+                _ => None,
+            };
+        }
+        report("GET /api/v1/conversations", label, &mut times);
+    }
+    println!(
+        "server resident memory with the desk loaded: {} (peak {})",
+        proc_status(pid, "VmRSS"),
+        proc_status(pid, "VmHWM")
+    );
+    child.kill().await.ok();
     Ok(())
+}
+
+fn report(what: &str, label: &str, times: &mut [f64]) {
+    times.sort_by(|a, b| a.total_cmp(b));
+    let n = times.len();
+    let pct = |q: f64| times[((n as f64 * q).ceil() as usize).clamp(1, n) - 1];
+    println!(
+        "{what} page of 50 ({label}): p50 {:.2} ms, p99 {:.2} ms over {n} requests",
+        pct(0.5),
+        pct(0.99)
+    );
 }
 
 /// Copies of the base rows with ids offset per copy until `n` rows.
@@ -188,18 +284,12 @@ async fn inbox_latency(
             _ => None,
         };
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let pct = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
-    println!(
-        "inbox page of 50 ({label}): p50 {:.2} ms, p99 {:.2} ms over {n} queries",
-        pct(0.5),
-        pct(0.99)
-    );
+    report("store inbox query", label, &mut times);
     Ok(())
 }
 
-fn rss(field: &str) -> String {
-    std::fs::read_to_string("/proc/self/status")
+fn proc_status(pid: u32, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

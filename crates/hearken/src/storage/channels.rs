@@ -654,10 +654,10 @@ macro_rules! channels_sql {
 
             async fn chan_finish_ws(conn: &mut Conn, ws: i64, run: &mut WsRun) -> StoreResult<()> {
                 let wsid = WorkspaceId(ws);
-                for id in &run.cache.touched {
-                    recompute(conn, *id).await?;
-                    run.report.touched.push((ws, *id));
-                }
+                let touched: Vec<i64> = run.cache.touched.iter().copied().collect();
+                recompute_many(conn, &touched).await?;
+                sla_refresh_many_in(conn, wsid, &touched, true).await?; // SLA hook (#3)
+                run.report.touched.extend(touched.into_iter().map(|id| (ws, id)));
                 if run.report.messages > 0 || run.report.sent_outside > 0 {
                     let r = &run.report;
                     let ev = event(

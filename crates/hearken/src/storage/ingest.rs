@@ -285,26 +285,43 @@ macro_rules! ingest_sql {
                 }
                 let returned: HashMap<String, i64> =
                     query.fetch_all(&mut *conn).await?.into_iter().collect();
-                for r in chunk {
-                    let id = returned[&r.m.platform_id];
-                    ids.push(id);
-                    insert_versions(conn, ws, id, r.m, now).await?;
-                }
+                let first = ids.len();
+                ids.extend(chunk.iter().map(|r| returned[&r.m.platform_id]));
+                let versions: Vec<(i64, i64, &str)> = chunk
+                    .iter()
+                    .zip(&ids[first..])
+                    .flat_map(|(r, id)| {
+                        let texts = r.m.earlier_versions.iter().chain(std::iter::once(&r.m.text));
+                        texts.enumerate().map(|(n, t)| (*id, n as i64 + 1, t.as_str()))
+                    })
+                    .collect();
+                insert_versions(conn, ws, &versions, now).await?;
             }
             Ok(ids)
         }
 
-        /// Stores every version of a new message; the common single-version case is one row.
+        /// Stores every version `(message, number, text)` of new messages, several rows per
+        /// statement.
         async fn insert_versions(
             conn: &mut Conn,
             ws: WorkspaceId,
-            message_id: i64,
-            m: &IncomingMessage,
+            versions: &[(i64, i64, &str)],
             at: i64,
         ) -> StoreResult<()> {
-            let versions = m.earlier_versions.iter().chain(std::iter::once(&m.text));
-            for (n, text) in versions.enumerate() {
-                insert_version(conn, ws, message_id, n as i64 + 1, text, at).await?;
+            for chunk in versions.chunks(INSERT_CHUNK) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(i * 5 + 1, 5)))
+                    .collect();
+                let q = format!(
+                    "INSERT INTO message_versions (workspace_id, message_id, version, text, \
+                     recorded_at) VALUES {}",
+                    rows.join(", ")
+                );
+                let mut query = sqlx::query(&q);
+                for (id, n, text) in chunk {
+                    query = query.bind(ws.0).bind(*id).bind(*n).bind(*text).bind(at);
+                }
+                query.execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -361,6 +378,8 @@ macro_rules! ingest_sql {
             load_threads(conn, ws, &fresh, &mut p).await?;
             load_identities(conn, ws, &fresh, cache).await?;
             let mut fresh_placed = Vec::with_capacity(fresh.len());
+            // Conversations this call changed; `cache.touched` spans the caller's whole run.
+            let mut here: HashSet<i64> = HashSet::new();
             for m in &fresh {
                 let account_id = cached_account(conn, ws, cache, m).await?;
                 let identity = cached_identity(conn, ws, cache, m).await?;
@@ -376,6 +395,7 @@ macro_rules! ingest_sql {
                     *at = (*at).max(m.platform_time);
                 }
                 cache.touched.insert(conv);
+                here.insert(conv);
                 p.placed_convs.push(conv);
                 fresh_placed.push((account_id, identity.map(|i| i.0)));
             }
@@ -394,7 +414,8 @@ macro_rules! ingest_sql {
                 })
                 .collect();
             let ids = insert_placed(conn, ws, &placed).await?;
-            let touched: Vec<i64> = cache.touched.iter().copied().collect();
+            let mut touched: Vec<i64> = here.into_iter().collect();
+            touched.sort_unstable();
             recompute_many(conn, &touched).await?;
             Ok(ids)
         }

@@ -14,6 +14,7 @@ mod models;
 mod postgres;
 pub mod routing;
 pub mod sla;
+mod sla_batch;
 mod sql;
 mod sqlite;
 

@@ -78,6 +78,7 @@ sql_store!(
 );
 
 sla_sql!(PgStore);
+super::sla_batch::sla_batch_sql!();
 channels_sql!(PgStore);
 approvals_sql!(PgStore);
 // Issue #5: message history, preserved originals, erasure and audit checkpoints.

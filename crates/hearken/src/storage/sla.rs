@@ -756,9 +756,8 @@ macro_rules! sla_sql {
                 .bind(ws.0)
                 .fetch_all(&mut *tx)
                 .await?;
-                for (id,) in open {
-                    sla_refresh_in(&mut tx, ws, id).await?;
-                }
+                let open: Vec<i64> = open.into_iter().map(|(id,)| id).collect();
+                sla_refresh_many_in(&mut tx, ws, &open, true).await?;
                 tx.commit().await?;
                 Ok(row)
             }
@@ -866,12 +865,11 @@ macro_rules! sla_sql {
                     .bind(ws.0)
                     .execute(self.writer())
                     .await?;
-                for chunk in ids.chunks(500) {
+                for chunk in ids.chunks(1000) {
+                    let chunk: Vec<i64> = chunk.iter().map(|(id,)| *id).collect();
                     let mut tx = self.writer().begin().await?;
-                    for (id,) in chunk {
-                        sla_refresh_with(&mut tx, ws, *id, false).await?;
-                        n += 1;
-                    }
+                    sla_refresh_many_in(&mut tx, ws, &chunk, false).await?;
+                    n += chunk.len() as u64;
                     tx.commit().await?;
                 }
                 Ok(n)

@@ -978,9 +978,8 @@ macro_rules! sql_store {
                     touched_conversations: Vec::new(),
                 };
                 let last_id = ids.last().copied();
-                for id in &cache.touched {
-                    sla_refresh_in(&mut tx, ws, *id).await?; // SLA hook (#3)
-                }
+                let touched: Vec<i64> = cache.touched.iter().copied().collect();
+                sla_refresh_many_in(&mut tx, ws, &touched, true).await?; // SLA hook (#3)
                 if report.imported > 0 {
                     let subject = match (report.imported, last_id) {
                         (1, Some(id)) => format!("message:{id}"),

@@ -74,6 +74,7 @@ sql_store!(
 );
 
 sla_sql!(SqliteStore);
+super::sla_batch::sla_batch_sql!();
 channels_sql!(SqliteStore);
 approvals_sql!(SqliteStore);
 // Issue #5: message history, preserved originals, erasure and audit checkpoints.
