@@ -170,6 +170,22 @@ async fn the_same_delivery_posted_twice_is_one_message() {
     assert_eq!(found.len(), 1);
     let ledger = app.store().ledger(app.ws).await.unwrap();
     assert_eq!(ledger[0].deliveries, 2);
+    // A message that came by webhook starts its conversation's SLA clock like an import.
+    let m = &found[0];
+    let states = app
+        .store()
+        .sla_states(app.ws, &[m.conversation_id])
+        .await
+        .unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].opened_at, m.platform_time);
+    let clocks = app
+        .store()
+        .sla_clocks_of(app.ws, m.conversation_id)
+        .await
+        .unwrap();
+    let first = clocks.iter().find(|k| k.metric == "first_response").unwrap();
+    assert_eq!((first.started_at, first.ended_at), (m.platform_time, None));
 }
 
 #[tokio::test]
