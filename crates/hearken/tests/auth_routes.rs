@@ -81,6 +81,12 @@ const ROUTES: &[(&str, &str, &str, Permission)] = &[
         r#"{"name":"Care {role}"}"#,
         Permission::ManageBrandVoice,
     ),
+    (
+        "GET",
+        "/api/v1/sla/escalation-rules",
+        "",
+        Permission::ManageSla,
+    ),
     ("POST", "/api/v1/import", "", Permission::MoveData),
     ("GET", "/api/v1/export", "", Permission::MoveData),
     (

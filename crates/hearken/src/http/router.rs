@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             "/teams",
             get(api::admin::teams).post(api::admin::create_team),
         )
+        .route("/teams/{id}", patch(api::admin::change_team))
         .route("/import", post(api::data::import))
         .route("/export", get(api::data::export))
         .route("/sandbox/outbox", get(api::data::outbox))
@@ -80,6 +81,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/reports/sla/conversations.csv",
             get(api::sla::conversations_csv),
+        )
+        .route(
+            "/sla/escalation-rules",
+            get(api::escalation::list).post(api::escalation::create),
+        )
+        .route(
+            "/sla/escalation-rules/{id}",
+            get(api::escalation::get)
+                .put(api::escalation::update)
+                .delete(api::escalation::delete),
         )
         // Issue #6: connected accounts and the completeness ledger.
         .route(

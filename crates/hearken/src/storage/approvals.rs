@@ -162,6 +162,8 @@ pub struct NotificationRow {
     pub user_id: i64,
     pub kind: String,
     pub draft_id: Option<i64>,
+    /// The conversation it is about (SLA warnings and breaches).
+    pub conversation_id: Option<i64>,
     pub message: String,
     pub created_at: i64,
     pub read_at: Option<i64>,

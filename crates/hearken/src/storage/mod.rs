@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod channels;
+pub mod escalation;
 pub mod history;
 pub mod identities;
 mod ingest;
@@ -79,6 +80,7 @@ pub type DynStore = Arc<dyn Store>;
 #[async_trait]
 pub trait Store:
     SlaStore
+    + escalation::EscalationStore
     + channels::ChannelStore
     + approvals::ApprovalStore
     + HistoryStore
@@ -125,6 +127,15 @@ pub trait Store:
     async fn create_team(&self, ws: WorkspaceId, name: &str, actor: &Actor)
         -> StoreResult<TeamRow>;
     async fn teams(&self, ws: WorkspaceId) -> StoreResult<Vec<TeamRow>>;
+    /// Sets or clears a team's lead (a user of the workspace), with audit; `NotFound`
+    /// when the team or the user is not in this workspace.
+    async fn set_team_lead(
+        &self,
+        ws: WorkspaceId,
+        team_id: i64,
+        lead_user_id: Option<i64>,
+        actor: &Actor,
+    ) -> StoreResult<TeamRow>;
 
     async fn create_session(&self, session: &SessionRow) -> StoreResult<()>;
     async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionRow>>;

@@ -40,6 +40,8 @@ pub struct TeamRow {
     pub id: i64,
     pub workspace_id: i64,
     pub name: String,
+    /// The team lead, told about SLA warnings and breaches of the team's conversations.
+    pub lead_user_id: Option<i64>,
 }
 
 /// A browser session; `token_hash` is the SHA-256 of the cookie value.

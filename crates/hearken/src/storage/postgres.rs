@@ -87,3 +87,5 @@ history_sql!(PgStore);
 super::identities::identities_sql!(PgStore);
 super::listening::listening_sql!(PgStore);
 super::routing::routing_sql!(PgStore);
+// Issue #3: SLA crossings announced, notified and escalated.
+super::escalation::escalation_sql!(PgStore);

@@ -262,13 +262,6 @@ pub trait SlaStore {
         ws: WorkspaceId,
         rows: &[(String, SlaRollupRow)],
     ) -> StoreResult<()>;
-    /// Running clocks whose warning or due instant has passed but whose state was not yet
-    /// announced; marks them announced and returns (conversation id, new state).
-    async fn sla_take_crossings(
-        &self,
-        ws: WorkspaceId,
-        now: i64,
-    ) -> StoreResult<Vec<(i64, String)>>;
 }
 
 /// The SQL of `SlaStore`, expanded next to `sql_store!` in each backend module.
@@ -648,6 +641,14 @@ macro_rules! sla_sql {
             .bind(from)
             .execute(&mut *conn)
             .await?;
+            sqlx::query(
+                "UPDATE notifications SET conversation_id = $1 WHERE workspace_id = $2 AND conversation_id = $3",
+            )
+            .bind(into)
+            .bind(ws.0)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
             for table in ["sla_clocks", "sla_conversations"] {
                 let q = format!("DELETE FROM {table} WHERE workspace_id = $1 AND conversation_id = $2");
                 sqlx::query(&q).bind(ws.0).bind(from).execute(&mut *conn).await?;
@@ -995,35 +996,6 @@ macro_rules! sla_sql {
                     tx.commit().await?;
                 }
                 Ok(())
-            }
-
-            async fn sla_take_crossings(&self, ws: WorkspaceId, now: i64) -> StoreResult<Vec<(i64, String)>> {
-                let mut tx = self.writer().begin().await?;
-                let rows: Vec<(i64, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
-                    "SELECT conversation_id, due_at, warn_at, notified_state FROM sla_conversations \
-                     WHERE workspace_id = $1 AND ((due_at IS NOT NULL AND due_at <= $2 \
-                        AND (notified_state IS NULL OR notified_state <> 'breached')) \
-                     OR (warn_at IS NOT NULL AND warn_at <= $2 AND notified_state IS NULL))",
-                )
-                .bind(ws.0)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
-                let mut out = Vec::new();
-                for (id, due, _warn, _) in rows {
-                    let state = if due.is_some_and(|d| d <= now) { "breached" } else { "warning" };
-                    sqlx::query(
-                        "UPDATE sla_conversations SET notified_state = $3 WHERE workspace_id = $1 AND conversation_id = $2",
-                    )
-                    .bind(ws.0)
-                    .bind(id)
-                    .bind(state)
-                    .execute(&mut *tx)
-                    .await?;
-                    out.push((id, state.to_owned()));
-                }
-                tx.commit().await?;
-                Ok(out)
             }
         }
     };

@@ -538,6 +538,41 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// Changes status, priority, assignee or team inside the caller's transaction, with
+        /// the SLA events and refresh and the audit event: the one path for a person's
+        /// edit (`conversation.changed`) and for automations such as SLA escalation, which
+        /// name their own action and add what caused the change (`cause`, merged into the
+        /// event's `after`). Returns the conversation before and after.
+        async fn change_conversation_in(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            id: i64,
+            change: &ConversationChange,
+            actor: &Actor,
+            action: &str,
+            cause: Option<serde_json::Value>,
+        ) -> StoreResult<(ConversationRow, ConversationRow)> {
+            let before = conversation_in(conn, ws, id).await?.ok_or(StoreError::NotFound)?;
+            apply_change(conn, &before, change).await?;
+            let after = conversation_in(conn, ws, id).await?.ok_or(StoreError::NotFound)?;
+            sla_after_change_in(conn, ws, &before, &after, actor).await?; // SLA hook (#3)
+            let mut after_json = work_state(&after);
+            if let Some(serde_json::Value::Object(extra)) = cause {
+                for (k, v) in extra {
+                    after_json[k] = v;
+                }
+            }
+            let ev = event(
+                actor,
+                action,
+                format!("conversation:{id}"),
+                Some(work_state(&before)),
+                Some(after_json),
+            );
+            append_audit_in(conn, ws, &ev).await?;
+            Ok((before, after))
+        }
+
         /// Records a sent reply inside the caller's transaction (approvals add their stamp
         /// in the same one).
         async fn record_outbound_in(
@@ -864,6 +899,56 @@ macro_rules! sql_store {
                 Ok(row)
             }
 
+            async fn set_team_lead(
+                &self,
+                ws: WorkspaceId,
+                team_id: i64,
+                lead_user_id: Option<i64>,
+                actor: &Actor,
+            ) -> StoreResult<TeamRow> {
+                let mut tx = self.writer().begin().await?;
+                let before: Option<TeamRow> =
+                    sqlx::query_as("SELECT * FROM teams WHERE workspace_id = $1 AND id = $2")
+                        .bind(ws.0)
+                        .bind(team_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let lead_ok = match lead_user_id {
+                    Some(uid) => sqlx::query_as::<_, (i64,)>(
+                        "SELECT id FROM users WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(ws.0)
+                    .bind(uid)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some(),
+                    None => true,
+                };
+                let Some(before) = before.filter(|_| lead_ok) else {
+                    tx.rollback().await?;
+                    return Err(StoreError::NotFound);
+                };
+                let row = sqlx::query_as::<_, TeamRow>(
+                    "UPDATE teams SET lead_user_id = $3 WHERE workspace_id = $1 AND id = $2 \
+                     RETURNING *",
+                )
+                .bind(ws.0)
+                .bind(team_id)
+                .bind(lead_user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let ev = event(
+                    actor,
+                    "team.lead_set",
+                    format!("team:{team_id}"),
+                    Some(serde_json::json!({ "lead_user_id": before.lead_user_id })),
+                    Some(serde_json::json!({ "lead_user_id": row.lead_user_id })),
+                );
+                append_audit_in(&mut tx, ws, &ev).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
             async fn teams(&self, ws: WorkspaceId) -> StoreResult<Vec<TeamRow>> {
                 Ok(sqlx::query_as("SELECT * FROM teams WHERE workspace_id = $1 ORDER BY name")
                     .bind(ws.0)
@@ -1108,18 +1193,9 @@ macro_rules! sql_store {
                 actor: &Actor,
             ) -> StoreResult<ConversationRow> {
                 let mut tx = self.writer().begin().await?;
-                let before = conversation_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
-                apply_change(&mut tx, &before, change).await?;
-                let after = conversation_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
-                sla_after_change_in(&mut tx, ws, &before, &after, actor).await?; // SLA hook (#3)
-                let ev = event(
-                    actor,
-                    "conversation.changed",
-                    format!("conversation:{id}"),
-                    Some(work_state(&before)),
-                    Some(work_state(&after)),
-                );
-                append_audit_in(&mut tx, ws, &ev).await?;
+                let (_, after) =
+                    change_conversation_in(&mut tx, ws, id, change, actor, "conversation.changed", None)
+                        .await?;
                 tx.commit().await?;
                 Ok(after)
             }

@@ -83,3 +83,5 @@ history_sql!(SqliteStore);
 super::identities::identities_sql!(SqliteStore);
 super::listening::listening_sql!(SqliteStore);
 super::routing::routing_sql!(SqliteStore);
+// Issue #3: SLA crossings announced, notified and escalated.
+super::escalation::escalation_sql!(SqliteStore);

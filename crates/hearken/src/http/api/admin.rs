@@ -171,3 +171,56 @@ pub async fn create_team(
         .await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
+
+/// A change to a team.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamChangeRequest {
+    /// The team lead: a user id of this workspace, or null to clear. The lead is told about
+    /// SLA warnings and breaches of the team's conversations.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub lead_user_id: Option<Option<i64>>,
+}
+
+/// A field that is present (possibly null) reads as `Some`, an absent one as `None`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// Change a team: set or clear its lead.
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", params(("id" = i64, Path)), request_body = TeamChangeRequest, responses((status = 200, body = TeamRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_team(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TeamChangeRequest>,
+) -> Result<Json<TeamRow>, ApiError> {
+    require(&who, Permission::ManageBrandVoice)?;
+    let Some(lead) = req.lead_user_id else {
+        return Err(ApiError::BadRequest(
+            "lead_user_id: give a user id, or null to clear the lead".into(),
+        ));
+    };
+    if !state
+        .store
+        .teams(who.workspace)
+        .await?
+        .iter()
+        .any(|t| t.id == id)
+    {
+        return Err(ApiError::NotFound);
+    }
+    if let Some(uid) = lead {
+        if state.store.user(who.workspace, uid).await?.is_none() {
+            return Err(ApiError::BadRequest(
+                "lead_user_id: no such user in this workspace".into(),
+            ));
+        }
+    }
+    let team = state
+        .store
+        .set_team_lead(who.workspace, id, lead, &Actor::User(who.user_id))
+        .await?;
+    Ok(Json(team))
+}

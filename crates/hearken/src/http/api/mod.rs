@@ -9,6 +9,7 @@ pub mod channels;
 pub mod conversations;
 pub mod dashboard;
 pub mod data;
+pub mod escalation;
 pub mod history;
 pub mod listening;
 pub mod routing;
@@ -30,10 +31,12 @@ use crate::http::error::ApiError;
         conversations::list, conversations::get, conversations::change, conversations::reply,
         conversations::add_tag, conversations::remove_tag, conversations::add_note,
         dashboard::get, audit::list, admin::list_users, admin::create_user, admin::set_role,
-        admin::create_token, admin::accounts, admin::teams, admin::create_team, data::import, data::export, data::outbox,
+        admin::create_token, admin::accounts, admin::teams, admin::create_team, admin::change_team, data::import, data::export, data::outbox,
         sla::calendars, sla::save_calendar_api, sla::import_holidays, sla::policies,
         sla::add_policy, sla::explain, sla::record_event, sla::set_sender_kind, sla::report,
         sla::conversations_csv,
+        escalation::list, escalation::get, escalation::create, escalation::update,
+        escalation::delete,
         channels::list, channels::connect, channels::ledger, channels::reconcile,
         approvals::put_style_guide, approvals::style_check, approvals::templates,
         approvals::create_template, approvals::put_path, approvals::put_routing,
@@ -65,6 +68,8 @@ use crate::http::error::ApiError;
         crate::sla::report::Report, crate::sla::report::ReportRow, crate::sla::report::Stat,
         crate::sla::engine::LiveView, sla::CalendarRequest, sla::PolicyRequest,
         sla::ExplainResponse, sla::EventRequest, sla::SenderKindRequest,
+        crate::sla::escalation::EscalationRule, crate::sla::escalation::EscalationRuleRequest,
+        admin::TeamChangeRequest,
         crate::channels::connect::ConnectRequest, crate::channels::connect::ConnectionView,
         crate::channels::monitor::SourceHealth, crate::storage::channels::ReconcileReport,
         crate::storage::channels::DeliveryStats,
