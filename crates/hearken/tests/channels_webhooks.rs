@@ -184,7 +184,10 @@ async fn the_same_delivery_posted_twice_is_one_message() {
         .sla_clocks_of(app.ws, m.conversation_id)
         .await
         .unwrap();
-    let first = clocks.iter().find(|k| k.metric == "first_response").unwrap();
+    let first = clocks
+        .iter()
+        .find(|k| k.metric == "first_response")
+        .unwrap();
     assert_eq!((first.started_at, first.ended_at), (m.platform_time, None));
 }
 

@@ -40,6 +40,9 @@ pub enum Permission {
     ManageBrandVoice,
     /// Set routing rules and listening queries (issue #6).
     ManageRouting,
+    /// Approve, reject or edit a draft waiting on an approval path (#4); the path's
+    /// approver groups still decide whose drafts a user may decide on.
+    DecideApprovals,
 }
 
 impl Role {
@@ -65,8 +68,9 @@ impl Role {
 
     /// Whether this role grants the permission.
     ///
-    /// Auditors read conversations and the log but change nothing; approvers read and
-    /// watch but do not work the inbox themselves.
+    /// Auditors read conversations and the log but change nothing; approvers read, watch
+    /// and decide on drafts but do not work the inbox themselves. Agents decide on drafts
+    /// too when a path names them (a team lead, a peer review).
     pub fn can(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
@@ -74,9 +78,12 @@ impl Role {
             Role::Manager => !matches!(permission, ManageUsers | ReadAudit),
             Role::Agent => matches!(
                 permission,
-                ReadConversations | WorkConversations | ViewDashboard
+                ReadConversations | WorkConversations | ViewDashboard | DecideApprovals
             ),
-            Role::Approver => matches!(permission, ReadConversations | ViewDashboard),
+            Role::Approver => matches!(
+                permission,
+                ReadConversations | ViewDashboard | DecideApprovals
+            ),
             Role::Auditor => matches!(permission, ReadConversations | ReadAudit),
         }
     }

@@ -135,9 +135,14 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_settings(Settings::default()).await
+    }
+
+    /// An app whose settings differ from the defaults (keys, for instance).
+    pub async fn with_settings(settings: Settings) -> TestApp {
         let db = db().await;
         let ws = WorkspaceId(db.store.create_workspace("acme", "Acme").await.unwrap().id);
-        let state = AppState::new(db.store.clone(), Settings::default());
+        let state = AppState::new(db.store.clone(), settings);
         let router = hearken::http::router::router(state.clone());
         TestApp {
             db,

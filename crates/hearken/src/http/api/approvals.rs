@@ -509,7 +509,7 @@ pub async fn approve(
     Path(id): Path<i64>,
     Json(req): Json<DecisionRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     let row = decide::approve(&state, &who, id, &req.version_hash).await?;
     Ok(Json(draft_view(&state, who.workspace, row.id).await?))
 }
@@ -522,7 +522,7 @@ pub async fn reject(
     Path(id): Path<i64>,
     Json(req): Json<DecisionRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     let note = req.note.unwrap_or_default();
     if note.trim().is_empty() {
         return Err(ApiError::BadRequest("a rejection needs a note".into()));
@@ -545,7 +545,7 @@ pub async fn edit(
     Path(id): Path<i64>,
     Json(req): Json<EditRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     let row = decide::edit(&state, &who, id, &req.text).await?;
     Ok(Json(draft_view(&state, who.workspace, row.id).await?))
 }
@@ -820,6 +820,7 @@ impl From<AttemptRow> for AttemptView {
 }
 
 /// Takes a test: the answers are stored and scenario answers checked against the style guide.
+/// Only those who reply take tests (reply rights are what a pass grants).
 #[utoipa::path(post, path = "/api/v1/comm-tests/{id}/attempts", params(("id" = i64, Path)), request_body = AttemptRequest, responses((status = 201, body = AttemptView)))]
 pub async fn take_test(
     State(state): State<AppState>,
@@ -827,7 +828,7 @@ pub async fn take_test(
     Path(id): Path<i64>,
     Json(req): Json<AttemptRequest>,
 ) -> Result<(StatusCode, Json<AttemptView>), ApiError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::WorkConversations)?;
     let row = certify::attempt(&state, &who, id, &req.answers).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
@@ -862,7 +863,7 @@ pub async fn report(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<Json<reports::ApprovalReport>, ApiError> {
-    require(&who, Permission::ViewDashboard)?;
+    require(&who, Permission::ViewReports)?;
     let r = reports::build(&state, who.workspace)
         .await
         .map_err(ApiError::from)?;

@@ -302,6 +302,7 @@ pub struct EventRequest {
 }
 
 /// Record a conversation event (approval waits; history imported from elsewhere).
+/// Managers only: an event at a chosen instant changes what the SLA clocks measure.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/sla-events", params(("id" = i64, Path)), request_body = EventRequest, responses((status = 204), (status = 400, body = ErrorBody)))]
 pub async fn record_event(
     State(state): State<AppState>,
@@ -309,7 +310,7 @@ pub async fn record_event(
     Path(id): Path<i64>,
     Json(req): Json<EventRequest>,
 ) -> Result<StatusCode, ApiError> {
-    require(&who, Permission::WorkConversations)?;
+    require(&who, Permission::ManageSla)?;
     let at = req
         .at
         .parse::<jiff::Timestamp>()
@@ -347,7 +348,8 @@ pub struct SenderKindRequest {
     pub sender_kind: String,
 }
 
-/// Mark a message as written by a human, an auto-responder or a bot.
+/// Mark a message as written by a human, an auto-responder or a bot. Managers only: it
+/// decides whether the message ends a response clock.
 #[utoipa::path(put, path = "/api/v1/messages/{id}/sender-kind", params(("id" = i64, Path)), request_body = SenderKindRequest, responses((status = 204), (status = 400, body = ErrorBody)))]
 pub async fn set_sender_kind(
     State(state): State<AppState>,
@@ -355,7 +357,7 @@ pub async fn set_sender_kind(
     Path(id): Path<i64>,
     Json(req): Json<SenderKindRequest>,
 ) -> Result<StatusCode, ApiError> {
-    require(&who, Permission::WorkConversations)?;
+    require(&who, Permission::ManageSla)?;
     if !SENDER_KINDS.contains(&req.sender_kind.as_str()) {
         return Err(bad("sender_kind must be human, automatic or bot"));
     }

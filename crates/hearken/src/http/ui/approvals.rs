@@ -65,7 +65,7 @@ pub async fn approve(
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Redirect, PageError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     decide::approve(&state, &who, id, &f.version_hash).await?;
     Ok(Redirect::to("/approvals"))
 }
@@ -77,7 +77,7 @@ pub async fn reject(
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Redirect, PageError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     let note = f.note.unwrap_or_default();
     if note.trim().is_empty() {
         return Err(PageError(ApiError::BadRequest(
@@ -95,7 +95,7 @@ pub async fn edit(
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Redirect, PageError> {
-    require(&who, Permission::ReadConversations)?;
+    require(&who, Permission::DecideApprovals)?;
     decide::edit(&state, &who, id, f.text.as_deref().unwrap_or("")).await?;
     Ok(Redirect::to("/approvals"))
 }
