@@ -86,6 +86,9 @@ pub async fn run(
 ) -> Result<ImportSummary, StoreError> {
     let mut summary = ImportSummary::default();
     let mut batch = Vec::with_capacity(BATCH_SIZE);
+    // The planner's statistics are refreshed each time the import has grown the tables
+    // fourfold, so its lookups keep using indexes as the desk grows from empty.
+    let mut stats_at = BATCH_SIZE as u64;
     for row in rows {
         summary.read += 1;
         match row.and_then(validated) {
@@ -95,6 +98,10 @@ pub async fn run(
         if batch.len() == BATCH_SIZE {
             store_batch(store, ws, actor, &mut batch, &mut summary).await?;
             progress.set(summary.read);
+            if summary.imported >= stats_at {
+                store.refresh_planner_stats().await?;
+                stats_at = summary.imported.saturating_mul(4);
+            }
         }
     }
     store_batch(store, ws, actor, &mut batch, &mut summary).await?;

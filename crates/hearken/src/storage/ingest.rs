@@ -9,9 +9,9 @@
 //! merged-away one is rewritten at once: SQLite may hand a deleted row's id to the next new
 //! conversation, so a stale id must never survive in the batch's maps.
 
-/// Rows per multi-row INSERT. SQLite resolves `$n` parameters through a list searched
-/// linearly, so a statement's binding cost grows with the square of its parameter count:
-/// small chunks (700 parameters) keep it cheap while still saving most round trips.
+/// Rows per multi-row INSERT (700 parameters). SQLite resolves a `$n` parameter's name
+/// through a list searched linearly, so the SQLite backend rewrites these statements to
+/// plain `?` (`positional`); the chunk stays moderate for statements that cannot be.
 pub(crate) const INSERT_CHUNK: usize = 50;
 
 /// Values per IN list in lookups, for the same reason.
@@ -23,6 +23,38 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The statement with `$1, $2, …` written as plain `?` when each appears once and in
+/// order, else `None`. SQLite binds a plain `?` by position without looking up its name,
+/// so the generated multi-row statements bind in linear rather than quadratic time; the
+/// SQLite backend passes them through this (PostgreSQL keeps `$n`). Text between single
+/// quotes is copied as it is.
+pub(crate) fn positional(sql: &str) -> Option<String> {
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 1usize;
+    let mut quoted = false;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c != '$' || quoted {
+            out.push(c);
+            continue;
+        }
+        let digits: String = std::iter::from_fn(|| chars.next_if(|(_, d)| d.is_ascii_digit()))
+            .map(|(_, d)| d)
+            .collect();
+        match digits.parse::<usize>() {
+            Ok(n) if n == next => {
+                out.push('?');
+                next += 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 macro_rules! ingest_sql {
@@ -105,6 +137,7 @@ macro_rules! ingest_sql {
                     "{select} WHERE workspace_id = $1 AND channel = $2 AND {column} IN ({})",
                     placeholders(3, chunk.len())
                 );
+                let q = sql_text(q);
                 let mut query = sqlx::query_as::<_, (String, i64)>(&q).bind(ws.0).bind(channel);
                 for v in chunk {
                     query = query.bind(*v);
@@ -157,6 +190,26 @@ macro_rules! ingest_sql {
             Ok(())
         }
 
+        /// Preloads the batch's brand accounts that exist already into the cache.
+        async fn load_accounts(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            fresh: &[&IncomingMessage],
+            cache: &mut BatchCache,
+        ) -> StoreResult<()> {
+            let mut groups = by_channel(fresh.iter().map(|m| (m.channel.as_str(), m.account.as_str())));
+            for (channel, handles) in &mut groups {
+                handles.sort_unstable();
+                handles.dedup();
+                handles.retain(|h| !cache.accounts.contains_key(&((*channel).to_owned(), (*h).to_owned())));
+                let sql = "SELECT handle, id FROM accounts";
+                for (handle, id) in lookup_in(conn, sql, "handle", ws, channel, handles).await? {
+                    cache.accounts.insert(((*channel).to_owned(), handle), id);
+                }
+            }
+            Ok(())
+        }
+
         /// Preloads the identities of the batch's customers into the cache.
         async fn load_identities(
             conn: &mut Conn,
@@ -167,6 +220,16 @@ macro_rules! ingest_sql {
             let groups = by_channel(fresh.iter().filter_map(|m| {
                 m.customer.as_ref().map(|c| (m.channel.as_str(), c.platform_user_id.as_str()))
             }));
+            // Every customer of the batch not cached is absent until the lookup finds it.
+            cache.absent.clear();
+            for (channel, ids) in &groups {
+                for uid in ids {
+                    let key = ((*channel).to_owned(), (*uid).to_owned());
+                    if !cache.identities.contains_key(&key) {
+                        cache.absent.insert(key);
+                    }
+                }
+            }
             for (channel, ids) in groups {
                 for chunk in ids.chunks(LOOKUP_CHUNK) {
                     let q = format!(
@@ -174,13 +237,16 @@ macro_rules! ingest_sql {
                          WHERE workspace_id = $1 AND channel = $2 AND platform_user_id IN ({})",
                         placeholders(3, chunk.len())
                     );
+                    let q = sql_text(q);
                     let mut query =
                         sqlx::query_as::<_, (String, i64, i64)>(&q).bind(ws.0).bind(channel);
                     for v in chunk {
                         query = query.bind(*v);
                     }
                     for (uid, id, contact) in query.fetch_all(&mut *conn).await? {
-                        cache.identities.insert((channel.to_owned(), uid), (id, contact));
+                        let key = (channel.to_owned(), uid);
+                        cache.absent.remove(&key);
+                        cache.identities.insert(key, (id, contact));
                     }
                 }
             }
@@ -261,6 +327,7 @@ macro_rules! ingest_sql {
                      RETURNING platform_id, id",
                     rows.join(", ")
                 );
+                let q = sql_text(q);
                 let mut query = sqlx::query_as::<_, (String, i64)>(&q);
                 for r in chunk {
                     let delivery = match r.m.direction {
@@ -317,6 +384,7 @@ macro_rules! ingest_sql {
                      recorded_at) VALUES {}",
                     rows.join(", ")
                 );
+                let q = sql_text(q);
                 let mut query = sqlx::query(&q);
                 for (id, n, text) in chunk {
                     query = query.bind(ws.0).bind(*id).bind(*n).bind(*text).bind(at);
@@ -330,14 +398,14 @@ macro_rules! ingest_sql {
         async fn recompute_many(conn: &mut Conn, ids: &[i64]) -> StoreResult<()> {
             for chunk in ids.chunks(LOOKUP_CHUNK) {
                 let filter = format!("id IN ({})", placeholders(2, chunk.len()));
-                let recompute = sql::recompute_sql("conversations.id", "$1", &filter);
+                let recompute = sql_text(sql::recompute_sql("conversations.id", "$1", &filter));
                 let mut q = sqlx::query(&recompute).bind(now_millis());
                 for id in chunk {
                     q = q.bind(*id);
                 }
                 q.execute(&mut *conn).await?;
                 let filter = format!("id IN ({})", placeholders(1, chunk.len()));
-                let fill = sql::fill_contact_sql(&filter);
+                let fill = sql_text(sql::fill_contact_sql(&filter));
                 let mut q = sqlx::query(&fill);
                 for id in chunk {
                     q = q.bind(*id);
@@ -377,6 +445,7 @@ macro_rules! ingest_sql {
             let mut p = Placement::default();
             load_threads(conn, ws, &fresh, &mut p).await?;
             load_identities(conn, ws, &fresh, cache).await?;
+            load_accounts(conn, ws, &fresh, cache).await?;
             let mut fresh_placed = Vec::with_capacity(fresh.len());
             // Conversations this call changed; `cache.touched` spans the caller's whole run.
             let mut here: HashSet<i64> = HashSet::new();
@@ -427,6 +496,23 @@ pub(crate) use ingest_sql;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positional_rewrites_only_ordered_single_use_parameters() {
+        assert_eq!(
+            positional("SELECT a FROM t WHERE w = $1 AND id IN ($2, $3)").as_deref(),
+            Some("SELECT a FROM t WHERE w = ? AND id IN (?, ?)")
+        );
+        assert_eq!(
+            positional("INSERT INTO t VALUES ($1, '$5', $2)").as_deref(),
+            Some("INSERT INTO t VALUES (?, '$5', ?)")
+        );
+        // Reused, out of order or named parameters keep their numbers.
+        assert_eq!(positional("WHERE a = $1 OR b = $1"), None);
+        assert_eq!(positional("UPDATE t SET a = $2 WHERE w = $1"), None);
+        assert_eq!(positional("WHERE a = $x"), None);
+        assert_eq!(positional("SELECT 1").as_deref(), Some("SELECT 1"));
+    }
 
     #[test]
     fn placeholders_number_from_the_start() {

@@ -9,7 +9,7 @@ pub mod channels;
 pub mod escalation;
 pub mod history;
 pub mod identities;
-mod ingest;
+pub(crate) mod ingest;
 pub mod listening;
 mod models;
 mod postgres;
@@ -96,6 +96,11 @@ pub trait Store:
 
     /// Applies forward-only migrations.
     async fn migrate(&self) -> StoreResult<()>;
+
+    /// Refreshes the query planner's statistics after a bulk load. PostgreSQL plans the
+    /// import's own lookups from them, and a table that grew from empty without them (no
+    /// autovacuum, or not yet) gets scans instead of index lookups; SQLite needs nothing.
+    async fn refresh_planner_stats(&self) -> StoreResult<()>;
 
     async fn create_workspace(&self, slug: &str, name: &str) -> StoreResult<WorkspaceRow>;
     async fn workspace_by_slug(&self, slug: &str) -> StoreResult<Option<WorkspaceRow>>;

@@ -68,12 +68,18 @@ async fn create_schema(options: PgConnectOptions, schema: &str) -> StoreResult<(
     Ok(())
 }
 
+/// Generated statements as they are: PostgreSQL binds `$n` by number.
+fn sql_text(sql: String) -> String {
+    sql
+}
+
 sql_store!(
     PgStore,
     sqlx::Postgres,
     PgConnection,
     Dialect {
-        position_fn: "strpos"
+        position_fn: "strpos",
+        analyze: Some(super::sql::ANALYZE_PG),
     }
 );
 

@@ -10,8 +10,8 @@
 /// Conversations read per chunk (one IN list per input table).
 pub(crate) const REFRESH_CHUNK: usize = 200;
 
-/// Rows per multi-row write: SQLite resolves `$n` parameters by a linear search, so
-/// statements stay near 500 parameters.
+/// Rows per multi-row write, near 500 parameters a statement (see `ingest::positional`
+/// for why SQLite's parameter binding cares).
 pub(crate) const STATE_ROWS: usize = 25;
 pub(crate) const CLOCK_ROWS: usize = 20;
 pub(crate) const ROLLUP_ROWS: usize = 30;
@@ -63,6 +63,7 @@ macro_rules! sla_batch_sql {
                 let q = format!(
                     "DELETE FROM sla_clocks WHERE workspace_id = $1 AND conversation_id IN ({list})"
                 );
+                let q = sql_text(q);
                 let mut dq = sqlx::query(&q).bind(ws.0);
                 for id in chunk {
                     dq = dq.bind(*id);
@@ -98,6 +99,7 @@ macro_rules! sla_batch_sql {
                         "DELETE FROM sla_conversations WHERE workspace_id = $1 AND conversation_id IN ({})",
                         batch_placeholders(2, gone.len())
                     );
+                    let q = sql_text(q);
                     let mut dq = sqlx::query(&q).bind(ws.0);
                     for id in &gone {
                         dq = dq.bind(*id);
@@ -122,6 +124,7 @@ macro_rules! sla_batch_sql {
             let q = format!(
                 "{SLA_STATE_SELECT} WHERE workspace_id = $1 AND conversation_id IN ({list})"
             );
+            let q = sql_text(q);
             let mut q = sqlx::query_as::<_, SlaStateRow>(&q).bind(ws.0);
             for id in chunk {
                 q = q.bind(*id);
@@ -134,6 +137,7 @@ macro_rules! sla_batch_sql {
                 "SELECT conversation_id, rollup_tags FROM sla_conversations \
                  WHERE workspace_id = $1 AND conversation_id IN ({list})"
             );
+            let q = sql_text(q);
             let mut q = sqlx::query_as::<_, (i64, Option<String>)>(&q).bind(ws.0);
             for id in chunk {
                 q = q.bind(*id);
@@ -148,6 +152,7 @@ macro_rules! sla_batch_sql {
                 "{SLA_CLOCK_SELECT} WHERE workspace_id = $1 AND conversation_id IN ({list}) \
                  ORDER BY conversation_id, seq"
             );
+            let q = sql_text(q);
             let mut q = sqlx::query_as::<_, SlaClockRow>(&q).bind(ws.0);
             for id in chunk {
                 q = q.bind(*id);
@@ -175,6 +180,7 @@ macro_rules! sla_batch_sql {
         ) -> StoreResult<HashMap<i64, SlaInputs>> {
             let list = batch_placeholders(2, chunk.len());
             let q = format!("{} WHERE c.workspace_id = $1 AND c.id IN ({list})", sql::CONVERSATION_SELECT);
+            let q = sql_text(q);
             let mut q = sqlx::query_as::<_, ConversationRow>(&q).bind(ws.0);
             for id in chunk {
                 q = q.bind(*id);
@@ -189,6 +195,7 @@ macro_rules! sla_batch_sql {
                 "SELECT conversation_id, tag FROM conversation_tags WHERE workspace_id = $1 \
                  AND conversation_id IN ({list}) ORDER BY conversation_id, tag"
             );
+            let q = sql_text(q);
             let mut tq = sqlx::query_as::<_, (i64, String)>(&q).bind(ws.0);
             for id in chunk {
                 tq = tq.bind(*id);
@@ -210,6 +217,7 @@ macro_rules! sla_batch_sql {
                     "SELECT id, CAST(vip AS BIGINT) FROM contacts WHERE workspace_id = $1 AND id IN ({})",
                     batch_placeholders(2, contacts.len())
                 );
+                let q = sql_text(q);
                 let mut vq = sqlx::query_as::<_, (i64, i64)>(&q).bind(ws.0);
                 for id in &contacts {
                     vq = vq.bind(*id);
@@ -226,6 +234,7 @@ macro_rules! sla_batch_sql {
                  FROM messages WHERE workspace_id = $1 AND conversation_id IN ({list}) \
                  ORDER BY conversation_id, platform_time, id"
             );
+            let q = sql_text(q);
             let mut mq =
                 sqlx::query_as::<_, (i64, i64, i64, String, String, String)>(&q).bind(ws.0);
             for id in chunk {
@@ -248,6 +257,7 @@ macro_rules! sla_batch_sql {
                 "SELECT conversation_id, created_at FROM notes WHERE workspace_id = $1 \
                  AND conversation_id IN ({list})"
             );
+            let q = sql_text(q);
             let mut nq = sqlx::query_as::<_, (i64, i64)>(&q).bind(ws.0);
             for id in chunk {
                 nq = nq.bind(*id);
@@ -261,6 +271,7 @@ macro_rules! sla_batch_sql {
                 "SELECT conversation_id, at, kind, detail FROM sla_events WHERE workspace_id = $1 \
                  AND conversation_id IN ({list}) ORDER BY conversation_id, at, id"
             );
+            let q = sql_text(q);
             let mut eq = sqlx::query_as::<_, (i64, i64, String, Option<String>)>(&q).bind(ws.0);
             for id in chunk {
                 eq = eq.bind(*id);
@@ -323,6 +334,7 @@ macro_rules! sla_batch_sql {
                      computed_at = excluded.computed_at, rollup_tags = excluded.rollup_tags",
                     rows.join(", ")
                 );
+                let q = sql_text(q);
                 let mut q = sqlx::query(&q);
                 for (s, tags) in chunk {
                     q = q
@@ -367,6 +379,7 @@ macro_rules! sla_batch_sql {
                      channel, assignee_id, team_id) VALUES {}",
                     rows.join(", ")
                 );
+                let q = sql_text(q);
                 let mut q = sqlx::query(&q);
                 for k in chunk {
                     q = q
@@ -432,6 +445,7 @@ macro_rules! sla_batch_sql {
                         batch_placeholders(4, chunk.len()),
                         batch_placeholders(4 + chunk.len(), metrics.len())
                     );
+                    let q = sql_text(q);
                     let mut q = sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(&q)
                         .bind(ws.0)
                         .bind(dim)
@@ -467,6 +481,7 @@ macro_rules! sla_batch_sql {
                      sketch_calendar = COALESCE(excluded.sketch_calendar, sla_rollups.sketch_calendar)",
                     values.join(", ")
                 );
+                let q = sql_text(q);
                 let mut q = sqlx::query(&q);
                 for (k, d) in chunk {
                     let (sb, sc) = if d.has_samples() {

@@ -9,7 +9,14 @@
 pub(crate) struct Dialect {
     /// Substring position function: `instr` (SQLite) or `strpos` (PostgreSQL).
     pub position_fn: &'static str,
+    /// The statement that refreshes the planner's statistics of the tables an import
+    /// grows, or `None` where the plans do not depend on them.
+    pub analyze: Option<&'static str>,
 }
+
+/// The tables an import grows, for `Dialect::analyze`.
+pub(crate) const ANALYZE_PG: &str = "ANALYZE messages, message_versions, conversations, \
+    conversation_tags, contacts, identities, accounts, sla_conversations, sla_clocks, sla_rollups";
 
 /// A value bound to a dynamically built query.
 #[derive(Debug, Clone)]
@@ -157,6 +164,9 @@ macro_rules! sql_store {
         struct BatchCache {
             accounts: HashMap<(String, String), i64>,
             identities: HashMap<(String, String), (i64, i64)>,
+            /// Customers the current batch's preload (`load_identities`) found unknown, so
+            /// creating them needs no second look.
+            absent: std::collections::HashSet<(String, String)>,
             touched: BTreeSet<i64>,
             merged: u64,
         }
@@ -282,15 +292,20 @@ macro_rules! sql_store {
             if let Some(found) = cache.identities.get(&key) {
                 return Ok(Some(*found));
             }
-            let found: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT id, contact_id FROM identities \
-                 WHERE workspace_id = $1 AND channel = $2 AND platform_user_id = $3",
-            )
-            .bind(ws.0)
-            .bind(&key.0)
-            .bind(&key.1)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let found: Option<(i64, i64)> = match cache.absent.remove(&key) {
+                true => None,
+                false => {
+                    sqlx::query_as(
+                        "SELECT id, contact_id FROM identities \
+                         WHERE workspace_id = $1 AND channel = $2 AND platform_user_id = $3",
+                    )
+                    .bind(ws.0)
+                    .bind(&key.0)
+                    .bind(&key.1)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                }
+            };
             let pair = match found {
                 Some(pair) => pair,
                 None => {
@@ -706,6 +721,13 @@ macro_rules! sql_store {
         impl Store for $store {
             fn backend(&self) -> &'static str {
                 Self::BACKEND
+            }
+
+            async fn refresh_planner_stats(&self) -> StoreResult<()> {
+                if let Some(sql) = DIALECT.analyze {
+                    sqlx::query(sql).execute(self.writer()).await?;
+                }
+                Ok(())
             }
 
             async fn migrate(&self) -> StoreResult<()> {
