@@ -302,7 +302,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Starts the delivery worker, the quiet-source monitor and reconciliation polls.
 pub fn start_channels(state: &AppState) {
-    state.channels.spawn_worker(state.events.clone());
+    state.channels.spawn_worker(state.clone());
     let (store, channels) = (state.store.clone(), state.channels.clone());
     let every = state.settings.reconcile_secs;
     tokio::spawn(async move {

@@ -191,6 +191,59 @@ async fn the_same_delivery_posted_twice_is_one_message() {
     assert_eq!((first.started_at, first.ended_at), (m.platform_time, None));
 }
 
+/// The worker routes what webhooks bring: a rule on the words of the delivered message
+/// sets the priority and tags of its conversation, once, however often the worker runs.
+#[tokio::test]
+async fn the_worker_routes_delivered_messages_by_the_rules() {
+    let app = app().await;
+    let admin = app.user("admin").await;
+    let account = connect(
+        &app,
+        &admin,
+        "messenger",
+        "page",
+        "12345654332",
+        Some("1517776481860111"),
+    )
+    .await;
+    let rule = serde_json::json!({ "name": "greetings", "conditions": { "words": "hello" },
+        "actions": { "priority": "high", "tags": ["greeting"] } });
+    let (status, _) = app
+        .api(&admin.token, "POST", "/api/v1/routing/rules", Some(rule))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = payload("meta/messenger/restfb/messaging-message-basic.json");
+    assert_eq!(
+        post(&app, "messenger", account, &body).await,
+        StatusCode::OK
+    );
+    let r = hearken::channels::runtime::work_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!((r.deliveries, r.messages), (1, 1));
+    // A second turn finds nothing new and routes nothing twice.
+    hearken::channels::runtime::work_once(&app.state)
+        .await
+        .unwrap();
+    let found = app
+        .store()
+        .messages_by_platform_id(app.ws, "messenger", "mid.1457764197618:41d102a3e1ae206a38")
+        .await
+        .unwrap();
+    let conv = found[0].conversation_id;
+    let (status, view) = app
+        .api(
+            &admin.token,
+            "GET",
+            &format!("/api/v1/conversations/{conv}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["conversation"]["priority"], "high", "{view}");
+    assert_eq!(view["tags"], serde_json::json!(["greeting"]), "{view}");
+}
+
 #[tokio::test]
 async fn bad_or_missing_signatures_are_refused_recorded_and_never_processed() {
     let app = app().await;

@@ -99,7 +99,7 @@ pub async fn run(_settings: Settings, args: BenchIngestArgs) -> anyhow::Result<(
         ..ConnectRequest::default()
     };
     let view = connect(&state.channels, &store, ws, &req, &Actor::System("bench")).await?;
-    state.channels.spawn_worker(state.events.clone());
+    state.channels.spawn_worker(state.clone());
     let mut events = state.events.subscribe();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

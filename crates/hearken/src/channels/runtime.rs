@@ -2,7 +2,7 @@
 //! before its request is answered, the cache of connected accounts used by the webhook
 //! endpoints, and the worker that processes pending deliveries.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 use super::plan::plan_delivery;
 use super::secrets::{binding, Credentials, SealError, Sealer};
-use crate::app::DeskEvent;
+use crate::app::{AppState, DeskEvent};
 use crate::domain::WorkspaceId;
+use crate::routing;
 use crate::storage::channels::{ConnectionRow, NewDelivery, ProcessReport};
 use crate::storage::{DynStore, StoreResult};
 
@@ -113,13 +114,13 @@ impl Channels {
         done.await.map_err(|_| "intake stopped".to_owned())?
     }
 
-    /// Runs the processing worker until the process ends.
-    pub fn spawn_worker(&self, events: broadcast::Sender<DeskEvent>) {
-        let store = self.store.clone();
+    /// Runs the processing worker until the process ends: deliveries become messages,
+    /// then routing rules triage the new inbound ones.
+    pub fn spawn_worker(&self, state: AppState) {
         let wake = self.wake.clone();
         tokio::spawn(async move {
             loop {
-                match process_once(&store, &events).await {
+                match work_once(&state).await {
                     Ok(r) if r.deliveries > 0 => continue,
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "processing deliveries failed"),
@@ -179,6 +180,25 @@ pub async fn process_once(
     }
     for (ws, conv) in &report.touched {
         let _ = events.send(DeskEvent::changed(WorkspaceId(*ws), *conv));
+    }
+    Ok(report)
+}
+
+/// One turn of the worker: processes a batch of deliveries, then routes the new inbound
+/// messages of every conversation it touched. Routing claims each message once, so a
+/// failure here is logged and the messages wait for the next change to be routed again.
+pub async fn work_once(state: &AppState) -> StoreResult<ProcessReport> {
+    let report = process_once(&state.store, &state.events).await?;
+    let mut by_ws: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (ws, conv) in &report.touched {
+        by_ws.entry(*ws).or_default().push(*conv);
+    }
+    for (ws, mut convs) in by_ws {
+        convs.sort_unstable();
+        convs.dedup();
+        if let Err(e) = routing::route_conversations(state, WorkspaceId(ws), &convs, None).await {
+            tracing::error!(error = %e, workspace.id = ws, "routing delivered messages failed");
+        }
     }
     Ok(report)
 }
