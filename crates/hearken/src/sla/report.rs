@@ -789,7 +789,10 @@ pub async fn run_rollups(
         .to_zoned(tz.clone())
         .date()
         .to_string();
-    let rows = store.sla_rollups(ws, q.by.as_str(), &first, &last).await?;
+    let business = matches!(q.time, TimeKind::Business);
+    let rows = store
+        .sla_rollups(ws, q.by.as_str(), &first, &last, business)
+        .await?;
     let labels = Labels::load(store, ws).await?;
     Ok(compute_from_rollups(&q, &rows, &labels))
 }

@@ -248,13 +248,16 @@ pub trait SlaStore {
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<(i64, String)>>;
-    /// Rollup rows of one dimension for days `from_day..=to_day` (YYYY-MM-DD).
+    /// Rollup rows of one dimension for days `from_day..=to_day` (YYYY-MM-DD), with only
+    /// the sketch of the time kind a report reads (`business` or calendar): the sketches
+    /// are most of a row's bytes.
     async fn sla_rollups(
         &self,
         ws: WorkspaceId,
         dim: &str,
         from_day: &str,
         to_day: &str,
+        business: bool,
     ) -> StoreResult<Vec<SlaRollupRow>>;
     /// Writes rollup rows as given, with their dimension (benchmarks and rebuilds).
     async fn sla_put_rollups(
@@ -950,12 +953,18 @@ macro_rules! sla_sql {
                 dim: &str,
                 from_day: &str,
                 to_day: &str,
+                business: bool,
             ) -> StoreResult<Vec<SlaRollupRow>> {
-                Ok(sqlx::query_as(
+                let sketches = match business {
+                    true => "sketch_business, NULL AS sketch_calendar",
+                    false => "NULL AS sketch_business, sketch_calendar",
+                };
+                let q = format!(
                     "SELECT day, dim_value, metric, count, unanswered, sum_business, sum_calendar, \
-                     met, breached, inbound, answered, opened, sketch_business, sketch_calendar \
-                     FROM sla_rollups WHERE workspace_id = $1 AND dim = $2 AND day >= $3 AND day <= $4",
-                )
+                     met, breached, inbound, answered, opened, {sketches} \
+                     FROM sla_rollups WHERE workspace_id = $1 AND dim = $2 AND day >= $3 AND day <= $4"
+                );
+                Ok(sqlx::query_as(&q)
                 .bind(ws.0)
                 .bind(dim)
                 .bind(from_day)
