@@ -293,6 +293,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         tracing::warn!("HEARKEN_AUDIT_KEY is not set: audit checkpoints are not being signed");
     }
+    if settings.retention_hours > 0 {
+        let every = std::time::Duration::from_secs(settings.retention_hours * 3600);
+        crate::history::retention::spawn(store.clone(), every);
+    }
     let state = AppState::new(store, settings);
     start_channels(&state);
     // Issue #4: deadlines, escalation, expiry and scheduled sends of drafts.

@@ -53,6 +53,9 @@ pub struct Settings {
     pub audit_key: Option<SecretString>,
     /// How often the server signs a checkpoint of each moved audit chain, in minutes.
     pub audit_checkpoint_minutes: u64,
+    /// Hours between runs of the workspaces' retention policies (0 turns the schedule off;
+    /// `POST /api/v1/retention/run` still applies a policy at once).
+    pub retention_hours: u64,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             reconcile_secs: 300,
             audit_key: None,
             audit_checkpoint_minutes: 60,
+            retention_hours: 24,
         }
     }
 }

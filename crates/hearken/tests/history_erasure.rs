@@ -340,3 +340,79 @@ async fn retention_erases_old_content_except_under_a_legal_hold() {
         .await;
     assert_eq!(s, 409, "a hold suspends erasure too");
 }
+
+/// The schedule applies every workspace's policy on its own, audited under the system
+/// actor, and leaves a workspace without a policy alone.
+#[tokio::test]
+async fn the_retention_schedule_applies_each_workspace_policy() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin").await;
+    let now = now_millis();
+    let day = 86_400_000;
+    let items = [
+        inbound(
+            Channel::X,
+            "acme",
+            "sched1",
+            "31",
+            "bygoneword one",
+            now - 100 * day,
+        ),
+        inbound(
+            Channel::X,
+            "acme",
+            "sched2",
+            "32",
+            "recentword two",
+            now - 5 * day,
+        ),
+    ];
+    ingest(app.store(), app.ws, &items).await;
+    // A second workspace with old content and no policy keeps it.
+    let other = hearken::domain::WorkspaceId(
+        app.store()
+            .create_workspace("other", "Other")
+            .await
+            .unwrap()
+            .id,
+    );
+    let old_there = [inbound(
+        Channel::X,
+        "acme",
+        "sched3",
+        "33",
+        "elsewhereword three",
+        now - 100 * day,
+    )];
+    ingest(app.store(), other, &old_there).await;
+
+    let runs = hearken::history::retention::run_all(app.store(), now)
+        .await
+        .unwrap();
+    assert!(runs.is_empty(), "no workspace has a policy yet");
+    let (s, _) = app
+        .api(
+            &admin.token,
+            "PUT",
+            "/api/v1/retention",
+            Some(json!({"max_age_days": 90})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let runs = hearken::history::retention::run_all(app.store(), now)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].0, runs[0].1.messages), (app.ws, 1));
+    assert_eq!(traces(&app, "bygoneword").await, 0);
+    assert_eq!(traces(&app, "recentword").await, 3);
+    let (actor, after) = last_event(&app, "retention.applied").await;
+    assert_eq!(actor, "system:retention");
+    assert_eq!(after["messages"], 1);
+    assert!(verify(app.store(), app.ws).await.unwrap().is_intact());
+    assert_eq!(
+        traces(&app, "elsewhereword").await,
+        3,
+        "the other workspace has no policy: text, version and preview kept"
+    );
+}

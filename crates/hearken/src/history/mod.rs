@@ -8,6 +8,7 @@ pub mod bench;
 pub mod card;
 pub mod contacts;
 pub mod record;
+pub mod retention;
 pub mod timeline;
 
 use crate::domain::time::rfc3339;
