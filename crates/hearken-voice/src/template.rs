@@ -199,6 +199,26 @@ pub fn render(
     Ok(out)
 }
 
+/// Fills the placeholders `vars` has values for and keeps the others as written
+/// (`{{order_number}}`), for a composer where the agent completes the rest by hand.
+pub fn fill(template: &Template, vars: &BTreeMap<String, String>) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(template.body.len());
+    for segment in template.parse()? {
+        match segment {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Var(name) => match vars.get(name) {
+                Some(value) => out.push_str(value),
+                None => {
+                    out.push_str("{{");
+                    out.push_str(name);
+                    out.push_str("}}");
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
 /// Renders with sample values and checks the result against a style guide.
 ///
 /// Spans in the returned violations refer to the rendered text.
@@ -210,4 +230,32 @@ pub fn check_style(
 ) -> Result<Vec<Violation>, TemplateError> {
     let text = render(template, samples)?;
     Ok(style::check(guide, &text, channel))
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+
+    fn template(body: &str) -> Template {
+        Template {
+            id: "t".into(),
+            name: "t".into(),
+            body: body.into(),
+            variables: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fill_keeps_what_it_has_no_value_for() {
+        let t = template("Hi {{ customer_name }}, {{agent_name}} here. Order {{order_number}}?");
+        let vars = BTreeMap::from([
+            ("customer_name".to_owned(), "Ana {{agent_name}}".to_owned()),
+            ("agent_name".to_owned(), "Sam".to_owned()),
+        ]);
+        assert_eq!(
+            fill(&t, &vars).unwrap(),
+            "Hi Ana {{agent_name}}, Sam here. Order {{order_number}}?"
+        );
+        assert!(fill(&template("broken {{"), &vars).is_err());
+    }
 }

@@ -31,6 +31,7 @@
   var text = document.getElementById("reply-text");
   if (!form || !text || !window.fetch) { return; }
   var channel = form.getAttribute("data-channel") || "";
+  var conversation = form.getAttribute("data-conversation") || "";
   var csrf = form.querySelector("input[name=csrf]").value;
   var list = document.getElementById("style-violations");
   var timer = null;
@@ -68,7 +69,8 @@
   var qtimer = null;
   function search() {
     var url = "/api/v1/templates?q=" + encodeURIComponent(q.value) +
-      "&channel=" + encodeURIComponent(channel);
+      "&channel=" + encodeURIComponent(channel) +
+      (conversation ? "&conversation_id=" + encodeURIComponent(conversation) : "");
     fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (templates) {
@@ -77,7 +79,7 @@
           var li = item(t.name + ": " + t.body, "template");
           li.tabIndex = 0;
           li.addEventListener("click", function () {
-            text.value = t.body;
+            text.value = t.filled || t.body;
             check();
           });
           results.appendChild(li);

@@ -799,6 +799,45 @@ async fn blocking_style_rules_refuse_with_the_violations_and_warnings_pass() {
         .await;
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found[0]["name"], "Thanks");
+    assert!(
+        found[0]["filled"].is_null(),
+        "filled only for a conversation"
+    );
+
+    // For a conversation, the composer gets the names filled in and the rest kept.
+    let order = json!({ "name": "Order", "body": "Hi {{customer_name}}, {{agent_name}} here. Which order, {{ order_number }}?" });
+    assert_eq!(
+        post(&app, &manager.token, "/api/v1/templates", order)
+            .await
+            .0,
+        201
+    );
+    let (status, found) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/templates?q=order&conversation_id={conv}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        found[0]["filled"],
+        "Hi cust_t8, agent user here. Which order, {{order_number}}?"
+    );
+    assert_eq!(
+        found[0]["body"],
+        "Hi {{customer_name}}, {{agent_name}} here. Which order, {{ order_number }}?"
+    );
+    let (status, _) = app
+        .api(
+            &agent.token,
+            "GET",
+            "/api/v1/templates?conversation_id=999999",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "another or no conversation is not found");
 }
 
 #[tokio::test]

@@ -18,8 +18,6 @@
 // TODO(#4): follower counts are not stored, so follower rules and risk see 0.
 // TODO(#4): conversations carry no locale; replies use the default guide unless the API
 // request names one.
-// TODO(#4): templates are inserted with their placeholders; render them with the
-// customer's and agent's names in the composer.
 // TODO(#4): pages for style guides, paths, routing and communication tests (API only).
 
 pub mod bench;

@@ -175,6 +175,10 @@ pub struct TemplateView {
     pub locale: Option<String>,
     pub body: String,
     pub variables: Vec<String>,
+    /// With `conversation_id`: the body with the customer's and the agent's names filled
+    /// in; placeholders without a value (an order number) stay for the agent to complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filled: Option<String>,
 }
 
 impl From<TemplateRow> for TemplateView {
@@ -186,8 +190,38 @@ impl From<TemplateRow> for TemplateView {
             locale: t.locale,
             body: t.body,
             variables: serde_json::from_str(&t.variables).unwrap_or_default(),
+            filled: None,
         }
     }
+}
+
+/// The values a template can take from a conversation and the agent answering it.
+async fn conversation_variables(
+    state: &AppState,
+    who: &Principal,
+    conversation_id: i64,
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let conv = state
+        .store
+        .conversation(who.workspace, conversation_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut vars = std::collections::BTreeMap::new();
+    let contact = match conv.contact_id {
+        Some(id) => state.store.contact(who.workspace, id).await?,
+        None => None,
+    };
+    let customer = contact
+        .map(|c| c.display_name)
+        .filter(|n| !n.trim().is_empty())
+        .or(conv.customer_handle);
+    if let Some(name) = customer {
+        vars.insert("customer_name".to_owned(), name);
+    }
+    if let Some(user) = state.store.user(who.workspace, who.user_id).await? {
+        vars.insert("agent_name".to_owned(), user.display_name);
+    }
+    Ok(vars)
 }
 
 /// Saves a template after checking it, rendered with sample values, against the style guide.
@@ -234,6 +268,8 @@ pub async fn create_template(
 pub struct TemplateQuery {
     pub q: Option<String>,
     pub channel: Option<String>,
+    /// Fill each template's names for this conversation (see `TemplateView::filled`).
+    pub conversation_id: Option<i64>,
 }
 
 /// Searches templates by name or text, for one channel.
@@ -248,7 +284,27 @@ pub async fn templates(
         .store
         .templates(who.workspace, q.q.as_deref(), q.channel.as_deref())
         .await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let vars = match q.conversation_id {
+        Some(id) => Some(conversation_variables(&state, &who, id).await?),
+        None => None,
+    };
+    let views = rows
+        .into_iter()
+        .map(|row| {
+            let mut view = TemplateView::from(row);
+            if let Some(vars) = &vars {
+                let t = Template {
+                    id: view.id.to_string(),
+                    name: view.name.clone(),
+                    body: view.body.clone(),
+                    variables: view.variables.clone(),
+                };
+                view.filled = template::fill(&t, vars).ok();
+            }
+            view
+        })
+        .collect();
+    Ok(Json(views))
 }
 
 // ---- paths, routing, teams, departments -------------------------------------------------
