@@ -507,3 +507,67 @@ async fn after_linking_a_reply_still_leaves_through_its_own_identity_and_account
         assert_eq!(out["handle"], identity_handle);
     }
 }
+
+/// A customer who renames themselves keeps one identity: the newest message sets the
+/// current handle and name, the names it replaced are kept with the time they ended, a
+/// late-arriving older message renames nothing, and erasure removes the old names too.
+#[tokio::test]
+async fn a_renamed_customer_keeps_one_identity_with_its_earlier_names() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin").await;
+    let renamed =
+        |mut m: hearken::domain::message::IncomingMessage, handle: &str, name: Option<&str>| {
+            let who = m.customer.as_mut().unwrap();
+            who.handle = handle.into();
+            who.display_name = name.map(Into::into);
+            m
+        };
+    let t = 1_700_000_000_000i64;
+    let first = inbound(Channel::X, "acme", "r1", "77", "first", t);
+    let second = renamed(
+        inbound(Channel::X, "acme", "r2", "77", "second", t + 1000),
+        "new_handle",
+        Some("New Name"),
+    );
+    // Same handle, no display name given: not a rename.
+    let third = renamed(
+        inbound(Channel::X, "acme", "r3", "77", "third", t + 2000),
+        "new_handle",
+        None,
+    );
+    ingest(app.store(), app.ws, &[first]).await;
+    ingest(app.store(), app.ws, &[second, third]).await;
+    // An older message under the first handle arrives late.
+    let late = inbound(Channel::X, "acme", "r0", "77", "late", t - 1000);
+    ingest(app.store(), app.ws, &[late]).await;
+
+    let contact = contact_of(app.store(), app.ws, "x", "r1").await;
+    assert_eq!(contact, contact_of(app.store(), app.ws, "x", "r2").await);
+    let tl = timeline(&app, &admin, contact).await;
+    let ids = tl["identities"].as_array().unwrap();
+    assert_eq!(ids.len(), 1, "{tl}");
+    assert_eq!(
+        (ids[0]["handle"].as_str(), ids[0]["display_name"].as_str()),
+        (Some("new_handle"), Some("New Name"))
+    );
+    assert_eq!(
+        tl["past_names"],
+        json!([{ "identity_id": ids[0]["id"], "handle": "h_77", "display_name": "Name 77", "until_at": t + 1000 }])
+    );
+
+    let (status, _) = app
+        .api(
+            &admin.token,
+            "POST",
+            &format!("/api/v1/contacts/{contact}/erasure"),
+            Some(json!({"reason": "request"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let tl = timeline(&app, &admin, contact).await;
+    assert_eq!(
+        tl["past_names"],
+        json!([]),
+        "erasure removes the earlier names"
+    );
+}

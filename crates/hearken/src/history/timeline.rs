@@ -10,8 +10,8 @@ use super::{erased_mark, tombstone, HistoryError};
 use crate::domain::time::rfc3339;
 use crate::domain::WorkspaceId;
 use crate::storage::{
-    AttributeRow, ContactRow, DynStore, HistMessageRow, IdentityRow, LinkRow, SuggestionRow,
-    VersionRow,
+    AttributeRow, ContactRow, DynStore, HistMessageRow, IdentityNameRow, IdentityRow, LinkRow,
+    SuggestionRow, VersionRow,
 };
 
 /// A conversation in the timeline.
@@ -86,6 +86,8 @@ pub struct Timeline {
     /// Whether any of the person's contacts is a VIP.
     pub vip: bool,
     pub identities: Vec<IdentityRow>,
+    /// Handles and display names the identities had before, oldest first per identity.
+    pub past_names: Vec<IdentityNameRow>,
     pub attributes: Vec<AttributeRow>,
     /// Links touching the person's contacts, undone ones included (with who undid them).
     pub links: Vec<LinkRow>,
@@ -162,10 +164,14 @@ pub async fn build(
             message_count: c.message_count,
         })
         .collect();
+    let identities = store.identities_of(ws, &ids).await?;
     Ok(Timeline {
         contact_id,
         vip: contacts.iter().any(|c| c.vip == 1),
-        identities: store.identities_of(ws, &ids).await?,
+        past_names: store
+            .identity_names(ws, &identities.iter().map(|i| i.id).collect::<Vec<_>>())
+            .await?,
+        identities,
         attributes: store.attributes_of(ws, &ids).await?,
         links: store.links_of(ws, &ids).await?,
         suggestions: store.link_suggestions(ws, Some(&ids)).await?,

@@ -37,6 +37,16 @@ pub struct IdentityRow {
     pub created_at: i64,
 }
 
+/// A name an identity had before a newer message renamed it (#5).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct IdentityNameRow {
+    pub identity_id: i64,
+    pub handle: String,
+    pub display_name: Option<String>,
+    /// Platform time (epoch ms) of the first message under the next name.
+    pub until_at: i64,
+}
+
 /// An email, phone or custom attribute of a contact.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct AttributeRow {
@@ -350,6 +360,12 @@ pub trait HistoryStore {
     ) -> StoreResult<HoldRow>;
     async fn release_hold(&self, ws: WorkspaceId, id: i64, actor: &Actor) -> StoreResult<HoldRow>;
     async fn holds(&self, ws: WorkspaceId) -> StoreResult<Vec<HoldRow>>;
+    /// Earlier names of these identities, oldest first per identity.
+    async fn identity_names(
+        &self,
+        ws: WorkspaceId,
+        identities: &[i64],
+    ) -> StoreResult<Vec<IdentityNameRow>>;
 
     /// The current head of the chain: (seq, hash).
     async fn audit_head(&self, ws: WorkspaceId) -> StoreResult<(i64, String)>;
@@ -540,6 +556,8 @@ macro_rules! history_sql {
                      (SELECT id FROM identities WHERE workspace_id = $1 AND contact_id = $2)",
                     "UPDATE conversations SET identity_id = NULL WHERE workspace_id = $1 AND identity_id IN \
                      (SELECT id FROM identities WHERE workspace_id = $1 AND contact_id = $2)",
+                    "DELETE FROM identity_names WHERE workspace_id = $1 AND identity_id IN \
+                     (SELECT id FROM identities WHERE workspace_id = $1 AND contact_id = $2)",
                     "DELETE FROM identities WHERE workspace_id = $1 AND contact_id = $2",
                     "DELETE FROM contact_attributes WHERE workspace_id = $1 AND contact_id = $2",
                     "DELETE FROM contact_links WHERE workspace_id = $1 AND (contact_id = $2 OR linked_contact_id = $2)",
@@ -695,6 +713,19 @@ macro_rules! history_sql {
                         in_list(2, contacts.len())
                     );
                     Ok(with_ids(sqlx::query_as(&q), ws, contacts).fetch_all(self.reader()).await?)
+                }
+
+                async fn identity_names(&self, ws: WorkspaceId, identities: &[i64])
+                    -> StoreResult<Vec<IdentityNameRow>> {
+                    if identities.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let q = format!(
+                        "SELECT identity_id, handle, display_name, until_at FROM identity_names \
+                         WHERE workspace_id = $1 AND identity_id IN {} ORDER BY identity_id, until_at, id",
+                        in_list(2, identities.len())
+                    );
+                    Ok(with_ids(sqlx::query_as(&q), ws, identities).fetch_all(self.reader()).await?)
                 }
 
                 async fn attributes_of(&self, ws: WorkspaceId, contacts: &[i64])
@@ -1012,6 +1043,8 @@ macro_rules! history_sql {
                     .bind(ws.0).bind(contact_id).bind(now_millis()).execute(&mut *tx).await?.rows_affected();
                     for q in [
                         "UPDATE contacts SET display_name = '(erased)' WHERE workspace_id = $1 AND id = $2",
+                        "DELETE FROM identity_names WHERE workspace_id = $1 AND identity_id IN \
+                         (SELECT id FROM identities WHERE workspace_id = $1 AND contact_id = $2)",
                         "UPDATE identities SET handle = '(erased)', display_name = NULL \
                          WHERE workspace_id = $1 AND contact_id = $2",
                         "DELETE FROM contact_attributes WHERE workspace_id = $1 AND contact_id = $2",

@@ -14,6 +14,10 @@
 /// plain `?` (`positional`); the chunk stays moderate for statements that cannot be.
 pub(crate) const INSERT_CHUNK: usize = 50;
 
+/// A preloaded identity: platform user id, id, contact, handle, display name, and the
+/// platform time that set the name.
+pub(crate) type IdentityPreload = (String, i64, i64, String, Option<String>, Option<i64>);
+
 /// Values per IN list in lookups, for the same reason.
 pub(crate) const LOOKUP_CHUNK: usize = 200;
 
@@ -61,7 +65,7 @@ macro_rules! ingest_sql {
     () => {
         use std::collections::HashSet;
 
-        use crate::storage::ingest::{placeholders, INSERT_CHUNK, LOOKUP_CHUNK};
+        use crate::storage::ingest::{placeholders, IdentityPreload, INSERT_CHUNK, LOOKUP_CHUNK};
 
         /// Everything known about the batch while it is being placed.
         #[derive(Default)]
@@ -233,20 +237,21 @@ macro_rules! ingest_sql {
             for (channel, ids) in groups {
                 for chunk in ids.chunks(LOOKUP_CHUNK) {
                     let q = format!(
-                        "SELECT platform_user_id, id, contact_id FROM identities \
+                        "SELECT platform_user_id, id, contact_id, handle, display_name, name_seen_at FROM identities \
                          WHERE workspace_id = $1 AND channel = $2 AND platform_user_id IN ({})",
                         placeholders(3, chunk.len())
                     );
                     let q = sql_text(q);
                     let mut query =
-                        sqlx::query_as::<_, (String, i64, i64)>(&q).bind(ws.0).bind(channel);
+                        sqlx::query_as::<_, IdentityPreload>(&q).bind(ws.0).bind(channel);
                     for v in chunk {
                         query = query.bind(*v);
                     }
-                    for (uid, id, contact) in query.fetch_all(&mut *conn).await? {
+                    for (uid, id, contact, handle, display, seen) in query.fetch_all(&mut *conn).await? {
                         let key = (channel.to_owned(), uid);
                         cache.absent.remove(&key);
                         cache.identities.insert(key, (id, contact));
+                        cache.names.insert(id, (handle, display, seen));
                     }
                 }
             }

@@ -25,8 +25,8 @@ use async_trait::async_trait;
 
 pub use self::history::{
     AttributeRow, CheckpointRow, ContactRow, DeletionReport, ErasureReport, ErasureRequest,
-    HistMessageRow, HistoryStore, HoldRow, IdentityRow, LinkRow, NewAttribute, NewCheckpoint,
-    NewLink, PreservedRow, Redactor, SuggestionRow, TagRow, VersionRow,
+    HistMessageRow, HistoryStore, HoldRow, IdentityNameRow, IdentityRow, LinkRow, NewAttribute,
+    NewCheckpoint, NewLink, PreservedRow, Redactor, SuggestionRow, TagRow, VersionRow,
 };
 pub use self::models::{
     AccountRow, AuditFilter, AuditRow, ConversationChange, ConversationRow, ExportRow, InboxCursor,

@@ -14,6 +14,12 @@ pub(crate) struct Dialect {
     pub analyze: Option<&'static str>,
 }
 
+/// An identity's current handle, display name, and the platform time that set them.
+pub(crate) type IdentityName = (String, Option<String>, Option<i64>);
+
+/// The handle an erased identity keeps.
+pub(crate) const ERASED_HANDLE: &str = "(erased)";
+
 /// The tables an import grows, for `Dialect::analyze`.
 pub(crate) const ANALYZE_PG: &str = "ANALYZE messages, message_versions, conversations, \
     conversation_tags, contacts, identities, accounts, sla_conversations, sla_clocks, sla_rollups";
@@ -140,7 +146,8 @@ macro_rules! sql_store {
         use crate::domain::role::Role;
         use crate::domain::time::now_millis;
         use crate::domain::{Actor, WorkspaceId};
-        use crate::storage::sql::{self, Arg, Clauses, Dialect};
+        use crate::storage::sql::{self, Arg, Clauses, Dialect, IdentityName, ERASED_HANDLE};
+        use crate::domain::message::AuthorRef;
         use crate::storage::*;
 
         const DIALECT: Dialect = $dialect;
@@ -167,6 +174,9 @@ macro_rules! sql_store {
             /// Customers the current batch's preload (`load_identities`) found unknown, so
             /// creating them needs no second look.
             absent: std::collections::HashSet<(String, String)>,
+            /// Identity id → its current handle, display name and the platform time of the
+            /// message that set them, for noticing a rename.
+            names: HashMap<i64, IdentityName>,
             touched: BTreeSet<i64>,
             merged: u64,
         }
@@ -289,25 +299,32 @@ macro_rules! sql_store {
                 return Ok(None);
             };
             let key = (m.channel.as_str().to_owned(), who.platform_user_id.clone());
-            if let Some(found) = cache.identities.get(&key) {
-                return Ok(Some(*found));
+            if let Some(found) = cache.identities.get(&key).copied() {
+                note_name(conn, ws, cache, found.0, who, m.platform_time).await?;
+                return Ok(Some(found));
             }
-            let found: Option<(i64, i64)> = match cache.absent.remove(&key) {
-                true => None,
-                false => {
-                    sqlx::query_as(
-                        "SELECT id, contact_id FROM identities \
-                         WHERE workspace_id = $1 AND channel = $2 AND platform_user_id = $3",
-                    )
-                    .bind(ws.0)
-                    .bind(&key.0)
-                    .bind(&key.1)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                }
-            };
+            let found: Option<(i64, i64, String, Option<String>, Option<i64>)> =
+                match cache.absent.remove(&key) {
+                    true => None,
+                    false => {
+                        sqlx::query_as(
+                            "SELECT id, contact_id, handle, display_name, name_seen_at FROM identities \
+                             WHERE workspace_id = $1 AND channel = $2 AND platform_user_id = $3",
+                        )
+                        .bind(ws.0)
+                        .bind(&key.0)
+                        .bind(&key.1)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                    }
+                };
             let pair = match found {
-                Some(pair) => pair,
+                Some((id, contact, handle, display, seen)) => {
+                    cache.names.insert(id, (handle, display, seen));
+                    cache.identities.insert(key, (id, contact));
+                    note_name(conn, ws, cache, id, who, m.platform_time).await?;
+                    return Ok(Some((id, contact)));
+                }
                 None => {
                     let now = now_millis();
                     let name = who.display_name.clone().unwrap_or_else(|| who.handle.clone());
@@ -322,8 +339,8 @@ macro_rules! sql_store {
                     .await?;
                     let ident: (i64,) = sqlx::query_as(
                         "INSERT INTO identities (workspace_id, channel, platform_user_id, handle, \
-                         display_name, contact_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                         display_name, contact_id, created_at, name_seen_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                     )
                     .bind(ws.0)
                     .bind(&key.0)
@@ -332,13 +349,64 @@ macro_rules! sql_store {
                     .bind(&who.display_name)
                     .bind(contact.0)
                     .bind(now)
+                    .bind(m.platform_time)
                     .fetch_one(&mut *conn)
                     .await?;
+                    let name = (who.handle.clone(), who.display_name.clone(), Some(m.platform_time));
+                    cache.names.insert(ident.0, name);
                     (ident.0, contact.0)
                 }
             };
             cache.identities.insert(key, pair);
             Ok(Some(pair))
+        }
+
+        /// Renames the identity when a newer message carries another handle or display
+        /// name, keeping the name it replaces in `identity_names` (#5). A message without a
+        /// display name says nothing about it; a message older than the one that set the
+        /// current name never renames. A name blanked by erasure is not history.
+        async fn note_name(
+            conn: &mut Conn,
+            ws: WorkspaceId,
+            cache: &mut BatchCache,
+            id: i64,
+            who: &AuthorRef,
+            at: i64,
+        ) -> StoreResult<()> {
+            let Some((handle, display, seen)) = cache.names.get(&id) else {
+                return Ok(());
+            };
+            let display_changed = who.display_name.is_some() && who.display_name != *display;
+            if (who.handle == *handle && !display_changed) || seen.is_some_and(|s| at <= s) {
+                return Ok(());
+            }
+            if handle != ERASED_HANDLE {
+                sqlx::query(
+                    "INSERT INTO identity_names (workspace_id, identity_id, handle, display_name, until_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(ws.0)
+                .bind(id)
+                .bind(handle)
+                .bind(display)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+            }
+            let display = who.display_name.clone().or_else(|| display.clone());
+            sqlx::query(
+                "UPDATE identities SET handle = $3, display_name = $4, name_seen_at = $5 \
+                 WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(ws.0)
+            .bind(id)
+            .bind(&who.handle)
+            .bind(&display)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            cache.names.insert(id, (who.handle.clone(), display, Some(at)));
+            Ok(())
         }
 
         async fn conversation_by_key(
