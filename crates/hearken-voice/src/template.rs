@@ -183,31 +183,32 @@ pub fn render(
     template: &Template,
     vars: &BTreeMap<String, String>,
 ) -> Result<String, TemplateError> {
-    let mut out = String::with_capacity(template.body.len());
-    for segment in template.parse()? {
-        match segment {
-            Segment::Text(t) => out.push_str(t),
-            Segment::Var(name) => match vars.get(name) {
-                Some(value) => out.push_str(value),
-                None => {
-                    let name = name.to_string();
-                    return Err(TemplateError::MissingVariable { name });
-                }
-            },
-        }
-    }
-    Ok(out)
+    expand(template, vars, true)
 }
 
 /// Fills the placeholders `vars` has values for and keeps the others as written
 /// (`{{order_number}}`), for a composer where the agent completes the rest by hand.
 pub fn fill(template: &Template, vars: &BTreeMap<String, String>) -> Result<String, TemplateError> {
+    expand(template, vars, false)
+}
+
+/// One pass over the template; a placeholder without a value is an error when `strict`,
+/// else it is kept as written.
+fn expand(
+    template: &Template,
+    vars: &BTreeMap<String, String>,
+    strict: bool,
+) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.body.len());
     for segment in template.parse()? {
         match segment {
             Segment::Text(t) => out.push_str(t),
             Segment::Var(name) => match vars.get(name) {
                 Some(value) => out.push_str(value),
+                None if strict => {
+                    let name = name.to_string();
+                    return Err(TemplateError::MissingVariable { name });
+                }
                 None => {
                     out.push_str("{{");
                     out.push_str(name);

@@ -9,6 +9,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use channels_support::*;
+use common::{TestApp, TestUser};
 use hearken::channels::runtime::process_all;
 use hearken_connectors::signature;
 use serde_json::Value;
@@ -138,13 +139,12 @@ async fn every_webhook_payload_becomes_the_right_messages_or_a_reasoned_skip() {
     }
 }
 
-#[tokio::test]
-async fn the_same_delivery_posted_twice_is_one_message() {
-    let app = app().await;
-    let admin = app.user("admin").await;
+/// Connects the Messenger page of the fixtures and posts its basic message once; returns
+/// the account and the body posted.
+async fn post_basic_messenger_message(app: &TestApp, admin: &TestUser) -> (i64, Vec<u8>) {
     let account = connect(
-        &app,
-        &admin,
+        app,
+        admin,
         "messenger",
         "page",
         "12345654332",
@@ -152,10 +152,15 @@ async fn the_same_delivery_posted_twice_is_one_message() {
     )
     .await;
     let body = payload("meta/messenger/restfb/messaging-message-basic.json");
-    assert_eq!(
-        post(&app, "messenger", account, &body).await,
-        StatusCode::OK
-    );
+    assert_eq!(post(app, "messenger", account, &body).await, StatusCode::OK);
+    (account, body)
+}
+
+#[tokio::test]
+async fn the_same_delivery_posted_twice_is_one_message() {
+    let app = app().await;
+    let admin = app.user("admin").await;
+    let (account, body) = post_basic_messenger_message(&app, &admin).await;
     assert_eq!(
         post(&app, "messenger", account, &body).await,
         StatusCode::OK
