@@ -80,6 +80,8 @@
           li.tabIndex = 0;
           li.addEventListener("click", function () {
             text.value = t.filled || t.body;
+            var used = document.getElementById("template-id");
+            if (used) { used.value = t.id; used.disabled = false; }
             check();
           });
           results.appendChild(li);

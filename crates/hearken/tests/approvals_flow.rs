@@ -1135,3 +1135,126 @@ async fn the_openapi_document_describes_the_approvals_routes() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
+
+#[tokio::test]
+async fn the_reply_record_names_the_template_every_version_with_its_findings_and_decisions() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    let editor = app.user_in(app.ws, "approver", "editor@acme.test").await;
+    let approver = app.user("approver").await;
+    let rules = json!({ "default": true, "rules": [
+        { "id": "shout", "severity": "warning", "kind": "shouting", "max_upper_percent": 50, "min_letters": 4 } ] });
+    put(&app, &manager.token, "/api/v1/style-guides/en", rules).await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/approval-paths/review",
+        one_step(json!({ "roles": ["approver"] })),
+    )
+    .await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/routing",
+        everything_to("review"),
+    )
+    .await;
+    let (status, template) = post(
+        &app,
+        &manager.token,
+        "/api/v1/templates",
+        json!({ "name": "Ships today", "body": "IT SHIPS TODAY" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{template}");
+    let template_id = template["id"].as_i64().unwrap();
+    let conv = customer_says(&app, Channel::X, "r1", "Where is my order?").await;
+
+    let (status, out) = reply(
+        &app,
+        &agent,
+        conv,
+        json!({ "text": "IT SHIPS TODAY", "template_id": template_id + 1000 }),
+    )
+    .await;
+    assert_eq!(status, 422, "an unknown template is refused: {out}");
+
+    // v1 shouts (a warning, so it is held, not refused); an approver rewrites it as v2 and
+    // another approver approves v2.
+    let v1 = "IT SHIPS TODAY";
+    let v2 = "It ships today.";
+    let (status, held) = reply(
+        &app,
+        &agent,
+        conv,
+        json!({ "text": v1, "template_id": template_id }),
+    )
+    .await;
+    assert_eq!(status, 202, "{held}");
+    let id = held["id"].as_i64().unwrap();
+    let (status, out) = post(
+        &app,
+        &editor.token,
+        &format!("/api/v1/drafts/{id}/edit"),
+        json!({ "text": v2 }),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    // The approval of an unscheduled draft sends it.
+    let (status, out) = approve(&app, &approver, id, &sha(v2)).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["status"], "sent", "{out}");
+    let message_id = out["sent_message_id"].as_i64().unwrap();
+
+    let (status, r) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/messages/{message_id}/record"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["template"]["id"], template_id);
+    assert_eq!(r["template"]["name"], "Ships today");
+    assert_eq!(r["draft_id"], id);
+    assert_eq!(r["approval_path"], "review");
+    assert_eq!(r["text_sent"], v2);
+    let versions = r["drafts"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{r}");
+    assert_eq!(
+        (
+            &versions[0]["text"],
+            &versions[0]["sha256"],
+            &versions[0]["sent"]
+        ),
+        (&json!(v1), &json!(sha(v1)), &json!(false))
+    );
+    assert_eq!(versions[0]["by_user_id"], agent.id);
+    assert_eq!(versions[0]["style_locale"], "en");
+    assert_eq!(versions[0]["style_version"], 1);
+    // Every letter of v1 is upper case: the shouting rule is the one finding.
+    let findings: Vec<&str> = versions[0]["style_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(findings, ["shout"]);
+    assert_eq!(
+        (
+            &versions[1]["text"],
+            &versions[1]["sha256"],
+            &versions[1]["sent"]
+        ),
+        (&json!(v2), &json!(sha(v2)), &json!(true))
+    );
+    assert_eq!(versions[1]["by_user_id"], editor.id);
+    assert_eq!(versions[1]["style_findings"], json!([]));
+    let decisions = r["approvals"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{r}");
+    assert_eq!(decisions[0]["approver_id"], approver.id);
+    assert_eq!(decisions[0]["verdict"], "approve");
+    assert_eq!(decisions[0]["version_hash"], sha(v2));
+}

@@ -24,6 +24,8 @@ async fn traces(app: &TestApp, needle: &str) -> i64 {
         ("notes", "body"),
         ("conversations", "preview"),
         ("preserved_originals", "text"),
+        ("draft_versions", "text"),
+        ("drafts", "state"),
         ("audit_events", "after_state"),
         ("audit_events", "before_state"),
         ("audit_events", "subject"),
@@ -68,8 +70,21 @@ async fn a_privacy_request_erases_a_contact_everywhere_and_the_chain_still_verif
         Some(json!({"body": "secretword noted"})),
     )
     .await;
-    // Counted by hand: the message text, its two versions, the note and the preview.
-    assert_eq!(traces(&app, "secretword").await, 5);
+    // A reply scheduled for tomorrow waits as a draft that quotes the customer.
+    let tomorrow = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    let (s, held) = app
+        .api(
+            &agent.token,
+            "POST",
+            &format!("/api/v1/conversations/{conv}/replies"),
+            Some(json!({"text": "About secretword: on it", "send_at": tomorrow.to_string()})),
+        )
+        .await;
+    assert_eq!(s, 202, "{held}");
+    let draft = held["id"].as_i64().unwrap();
+    // Counted by hand: the message text, its two versions, the note, the preview, the
+    // draft's stored version and its copy in the draft's state.
+    assert_eq!(traces(&app, "secretword").await, 7);
 
     let path = format!("/api/v1/contacts/{contact}/erasure");
     let (s, _) = app
@@ -93,6 +108,13 @@ async fn a_privacy_request_erases_a_contact_everywhere_and_the_chain_still_verif
     );
     let (actor, after) = last_event(&app, "contact.erased").await;
     assert_eq!(actor, format!("user:{}", admin.id));
+    assert_eq!(after["drafts"], 1, "one draft version emptied");
+    let expired = raw_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM drafts WHERE id = {draft} AND status = 'expired'"),
+    )
+    .await;
+    assert_eq!(expired, 1, "an erased draft can never go out");
     assert_eq!(after["reason"], "GDPR art. 17 request #88");
     assert_eq!(after["cause"], "privacy_request");
     assert!(verify(app.store(), app.ws).await.unwrap().is_intact());
@@ -296,6 +318,29 @@ async fn retention_erases_old_content_except_under_a_legal_hold() {
     ];
     ingest(app.store(), app.ws, &items).await;
     let held_conv = conversation_of(app.store(), app.ws, "x", "old2").await;
+    // A reply draft quoting the old message, settled (expired) 40 days ago.
+    let old_conv = conversation_of(app.store(), app.ws, "x", "old1").await;
+    let tomorrow = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    let (s, held) = app
+        .api(
+            &admin.token,
+            "POST",
+            &format!("/api/v1/conversations/{old_conv}/replies"),
+            Some(json!({"text": "re ancientword", "send_at": tomorrow.to_string()})),
+        )
+        .await;
+    assert_eq!(s, 202, "{held}");
+    raw_exec(
+        &app.db,
+        &[format!(
+            "UPDATE drafts SET status = 'expired', updated_at = {} WHERE id = {}",
+            now - 40 * day,
+            held["id"]
+        )],
+    )
+    .await;
+    // The message text, its version, the preview, the draft version and the draft state.
+    assert_eq!(traces(&app, "ancientword").await, 5);
     let (s, _) = app
         .api(
             &admin.token,

@@ -387,7 +387,16 @@ async fn the_reply_record_shows_what_was_answered_the_text_hash_and_later_deleti
     assert_eq!(r["logged_text_sha256"], expected.as_str());
     assert_eq!(r["text_matches_log"], true);
     assert_eq!(r["platform_id"], sent["platform_id"]);
-    assert_eq!(r["drafts"], json!([]));
+    // A direct reply: one version, the text sent; no guide was in force to check it.
+    let versions = r["drafts"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{r}");
+    assert_eq!(versions[0]["text"], "Yes, until 6pm.");
+    assert_eq!(versions[0]["sha256"], expected.as_str());
+    assert_eq!(versions[0]["sent"], true);
+    assert_eq!(versions[0]["by_user_id"], agent.id);
+    assert_eq!(versions[0]["style_version"], Value::Null);
+    assert_eq!(r["template"], Value::Null);
+    assert_eq!(r["draft_id"], Value::Null);
     assert_eq!(r["approvals"], json!([]));
     assert_eq!(r["events"][0]["action"], "reply.sent");
     // The platform later deletes the reply (as platform ingestion records it).

@@ -19,7 +19,7 @@ use crate::replies::send::{dispatch, outbound};
 use crate::storage::approvals::{
     ApprovalStamp, DecisionRow, DraftEvent, DraftRow, DraftVersionRow, DraftWrite, NewNotification,
 };
-use crate::storage::MessageRow;
+use crate::storage::{MessageRow, Provenance};
 
 /// What stays the same about a draft across its versions.
 #[derive(Debug, Clone)]
@@ -34,6 +34,10 @@ pub struct Meta {
     pub style_version: Option<i64>,
     pub send_at: Option<i64>,
     pub seen: (i64, i64),
+    /// The template the reply started from.
+    pub template_id: Option<i64>,
+    /// The style guide locale its versions are checked against.
+    pub locale: Option<String>,
 }
 
 impl Meta {
@@ -49,6 +53,8 @@ impl Meta {
             style_version: r.style_version,
             send_at: r.send_at,
             seen: (r.seen_message_id, r.seen_note_id),
+            template_id: r.template_id,
+            locale: r.locale.clone(),
         }
     }
 }
@@ -194,7 +200,9 @@ pub async fn persist(
         due_at: due_at(draft, meta.send_at),
         seen_message_id: meta.seen.0,
         seen_note_id: meta.seen.1,
-        new_versions: new_versions(draft, change.versions_before),
+        template_id: meta.template_id,
+        locale: meta.locale.clone(),
+        new_versions: new_versions(draft, change.versions_before, meta.style_version),
         new_decisions: new_decisions(draft, change.decisions_before),
         notifications: notifications(draft, dir, meta, &change),
         events: change.events,
@@ -204,7 +212,9 @@ pub async fn persist(
     Ok(row)
 }
 
-fn new_versions(draft: &Draft, before: usize) -> Vec<DraftVersionRow> {
+/// The versions appended by this change; each change writes at most one, checked against
+/// `style_version`.
+fn new_versions(draft: &Draft, before: usize, style_version: Option<i64>) -> Vec<DraftVersionRow> {
     draft.versions()[before.min(draft.versions().len())..]
         .iter()
         .map(|v| DraftVersionRow {
@@ -213,6 +223,7 @@ fn new_versions(draft: &Draft, before: usize) -> Vec<DraftVersionRow> {
             hash: v.hash.clone(),
             by_user: user_of(&v.by),
             at: to_millis(v.at),
+            style_version,
         })
         .collect()
 }
@@ -480,7 +491,9 @@ pub async fn edit(
     let now = now_millis();
     tick(state, ws, &mut l, now).await?;
     let mut meta = Meta::from_row(&l.row);
-    meta.style_version = voice::enforce(state, ws, text, &l.row.channel, None).await?;
+    let locale = l.row.locale.as_deref();
+    let guide = voice::enforce(state, ws, text, &l.row.channel, locale).await?;
+    meta.style_version = guide.map(|g| g.version);
     let previous = l.draft.current().hash.clone();
     let mut draft = l.draft.clone();
     let out = draft.edit(&l.dir, &uid(who.user_id), text, from_millis(now))?;
@@ -569,7 +582,7 @@ pub async fn deliver(
         .conversation(ws, row.conversation_id)
         .await?
         .ok_or(FlowError::NotFound)?;
-    voice::enforce(state, ws, &text, &conv.channel, None).await?;
+    let guide = voice::enforce(state, ws, &text, &conv.channel, row.locale.as_deref()).await?;
     refuse_collision(
         state,
         &conv,
@@ -593,7 +606,12 @@ pub async fn deliver(
             return Err(e.into());
         }
     };
-    let reply = outbound(&conv, &request, receipt, row.author_id, text);
+    let provenance = Provenance {
+        template_id: row.template_id,
+        locale: guide.as_ref().map(|g| g.locale.clone()),
+        style_version: guide.map(|g| g.version),
+    };
+    let reply = outbound(&conv, &request, receipt, row.author_id, text, provenance);
     let stamp = ApprovalStamp {
         draft_id: row.id,
         revision,

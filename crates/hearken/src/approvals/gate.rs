@@ -19,13 +19,13 @@ use crate::domain::time::{from_millis, now_millis};
 use crate::domain::Actor;
 use crate::replies::send::{door, ReplyOptions};
 use crate::storage::approvals::DraftRow;
-use crate::storage::{ConversationRow, MessageRow};
+use crate::storage::{ConversationRow, MessageRow, Provenance};
 
 /// What the gate decided.
 #[derive(Debug)]
 pub enum Gate {
-    /// Send now.
-    Direct,
+    /// Send now, recording how the reply was composed.
+    Direct(Provenance),
     /// Held as this draft.
     Held(Box<DraftRow>),
 }
@@ -51,13 +51,18 @@ pub async fn check(
 ) -> Result<Gate, FlowError> {
     let ws = who.workspace;
     let locale = opts.locale.as_deref();
-    let style_version = voice::enforce(state, ws, text, &conv.channel, locale).await?;
+    let guide = voice::enforce(state, ws, text, &conv.channel, locale).await?;
+    let provenance = Provenance {
+        template_id: opts.template_id,
+        locale: guide.as_ref().map(|g| g.locale.clone()),
+        style_version: guide.map(|g| g.version),
+    };
     if let Some(seen) = opts.seen {
         refuse_collision(state, conv, seen, who.user_id).await?;
     }
     let route = route(state, who, conv, messages, text).await?;
     if route.is_none() && opts.send_at.is_none() {
-        return Ok(Gate::Direct);
+        return Ok(Gate::Direct(provenance));
     }
     let route = route.unwrap_or_else(|| Route {
         path_key: String::new(),
@@ -80,7 +85,7 @@ pub async fn check(
         conv,
         text,
         route,
-        style_version,
+        provenance,
         opts.send_at,
         seen,
     )
@@ -215,7 +220,7 @@ async fn hold(
     conv: &ConversationRow,
     text: &str,
     route: Route,
-    style_version: Option<i64>,
+    provenance: Provenance,
     send_at: Option<i64>,
     seen: (i64, i64),
 ) -> Result<DraftRow, FlowError> {
@@ -236,9 +241,11 @@ async fn hold(
         rule_id: route.rule_id.clone(),
         reasons: route.reasons.clone(),
         risk: i64::from(route.risk),
-        style_version,
+        style_version: provenance.style_version,
         send_at,
         seen,
+        template_id: provenance.template_id,
+        locale: provenance.locale.clone(),
     };
     let event = serde_json::json!({
         "conversation_id": conv.id,
@@ -248,7 +255,9 @@ async fn hold(
         "rule_id": route.rule_id,
         "reasons": route.reasons,
         "risk": route.risk,
-        "style_version": style_version,
+        "style_version": provenance.style_version,
+        "locale": provenance.locale,
+        "template_id": provenance.template_id,
         "send_at": send_at,
     });
     let change = decide::Change::new(None, 0, 0).event("draft.submitted", event);

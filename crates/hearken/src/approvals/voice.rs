@@ -60,6 +60,13 @@ pub fn check(guide: &StyleGuide, text: &str, channel: &str) -> Vec<Violation> {
     style::check_with(guide, text, channel, &counter)
 }
 
+/// The guide a text was checked against: its locale and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideUsed {
+    pub locale: String,
+    pub version: i64,
+}
+
 /// Checks `text` against the guide for `locale`; `None` when no guide is set up.
 pub async fn check_text(
     state: &AppState,
@@ -67,7 +74,7 @@ pub async fn check_text(
     text: &str,
     channel: &str,
     locale: Option<&str>,
-) -> Result<Option<(i64, Vec<Violation>)>, FlowError> {
+) -> Result<Option<(GuideUsed, Vec<Violation>)>, FlowError> {
     let Some(book) = style_book(state, ws).await? else {
         return Ok(None);
     };
@@ -75,22 +82,42 @@ pub async fn check_text(
     let Some(guide) = book.guide_for(&locale) else {
         return Ok(None);
     };
-    Ok(Some((guide.version, check(guide, text, channel))))
+    let used = GuideUsed {
+        locale: guide.locale.clone(),
+        version: guide.version,
+    };
+    Ok(Some((used, check(guide, text, channel))))
 }
 
-/// Refuses text with a blocking violation; returns the guide version it was checked against.
+/// Refuses text with a blocking violation; returns the guide it was checked against.
 pub async fn enforce(
     state: &AppState,
     ws: WorkspaceId,
     text: &str,
     channel: &str,
     locale: Option<&str>,
-) -> Result<Option<i64>, FlowError> {
+) -> Result<Option<GuideUsed>, FlowError> {
     match check_text(state, ws, text, channel, locale).await? {
         None => Ok(None),
-        Some((version, violations)) if style::passes(&violations) => Ok(Some(version)),
+        Some((used, violations)) if style::passes(&violations) => Ok(Some(used)),
         Some((_, violations)) => Err(FlowError::Style(violations)),
     }
+}
+
+/// Re-runs the stored guide `locale`/`version` on `text`, as it judged when the text was
+/// checked; `None` when that version is not stored (or no guide was in force).
+pub fn recheck(
+    rows: &[StyleGuideRow],
+    locale: &str,
+    version: i64,
+    text: &str,
+    channel: &str,
+) -> Option<Vec<Violation>> {
+    let row = rows
+        .iter()
+        .find(|r| r.locale == locale && r.version == version)?;
+    let guide: StyleGuide = serde_json::from_str(&row.guide).ok()?;
+    Some(check(&guide, text, channel))
 }
 
 /// The routing table in force, if approvals are set up in this workspace.

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::domain::channel::Visibility;
 use crate::domain::time::now_millis;
 use crate::domain::Actor;
-use crate::storage::{ConversationRow, MessageRow, NewOutbound, StoreError};
+use crate::storage::{ConversationRow, MessageRow, NewOutbound, Provenance, StoreError};
 
 /// Why a reply was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,8 @@ pub struct ReplyOptions {
     pub send_at: Option<i64>,
     /// The style guide locale to check against.
     pub locale: Option<String>,
+    /// The template the reply started from (checked to exist in the workspace).
+    pub template_id: Option<i64>,
 }
 
 /// Sends `text` as a reply in the conversation and records it, unless the approvals gate
@@ -74,14 +76,22 @@ pub async fn send_reply(
         .store
         .conversation_messages(ws, conversation_id)
         .await?;
+    if let Some(t) = opts.template_id {
+        let known = state.store.templates(ws, None, None).await?;
+        if !known.iter().any(|row| row.id == t) {
+            let why = format!("template {t} does not exist in this workspace");
+            return Err(FlowError::Invalid(why).into());
+        }
+    }
     // Over-long text is refused before anything is held or sent (issue #6).
     let mut probe = door(&conv, &messages, text.clone(), ws);
     super::outbound::prepare(state, &conv, &mut probe).await?;
-    if let Gate::Held(draft) = gate::check(state, who, &conv, &messages, &text, opts).await? {
-        return Ok(ReplyOutcome::Held(draft.id));
-    }
+    let provenance = match gate::check(state, who, &conv, &messages, &text, opts).await? {
+        Gate::Held(draft) => return Ok(ReplyOutcome::Held(draft.id)),
+        Gate::Direct(provenance) => provenance,
+    };
     let (request, receipt) = dispatch(state, &conv, &messages, text.clone()).await?;
-    let reply = outbound(&conv, &request, receipt, who.user_id, text);
+    let reply = outbound(&conv, &request, receipt, who.user_id, text, provenance);
     let msg = state
         .store
         .record_outbound(ws, &reply, &Actor::User(who.user_id))
@@ -123,6 +133,7 @@ pub fn outbound(
     receipt: SentReceipt,
     author_user_id: i64,
     text: String,
+    provenance: Provenance,
 ) -> NewOutbound {
     NewOutbound {
         conversation_id: conv.id,
@@ -135,6 +146,7 @@ pub fn outbound(
         author_user_id,
         text,
         sent_at: now_millis(),
+        provenance,
     }
 }
 

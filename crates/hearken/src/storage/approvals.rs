@@ -121,6 +121,10 @@ pub struct DraftRow {
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The template the reply started from.
+    pub template_id: Option<i64>,
+    /// The style guide locale its versions are checked against.
+    pub locale: Option<String>,
 }
 
 /// A version of a draft's text to append.
@@ -131,6 +135,8 @@ pub struct DraftVersionRow {
     pub hash: String,
     pub by_user: i64,
     pub at: i64,
+    /// The style guide version this text was checked against when written.
+    pub style_version: Option<i64>,
 }
 
 /// A decision to append.
@@ -196,6 +202,8 @@ pub struct DraftWrite {
     pub due_at: Option<i64>,
     pub seen_message_id: i64,
     pub seen_note_id: i64,
+    pub template_id: Option<i64>,
+    pub locale: Option<String>,
     pub new_versions: Vec<DraftVersionRow>,
     pub new_decisions: Vec<DecisionRow>,
     pub notifications: Vec<NewNotification>,
@@ -492,9 +500,10 @@ macro_rules! approvals_sql {
                 let row: (i64,) = sqlx::query_as(
                     "INSERT INTO drafts (workspace_id, conversation_id, author_id, channel, status, \
                      path_key, rule_id, reasons, risk, style_version, state, current_hash, send_at, \
-                     due_at, seen_message_id, seen_note_id, revision, created_at, updated_at) \
+                     due_at, seen_message_id, seen_note_id, revision, created_at, updated_at, \
+                     template_id, locale) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     1, $17, $17) RETURNING id",
+                     1, $17, $17, $18, $19) RETURNING id",
                 )
                 .bind(ws.0)
                 .bind(w.conversation_id)
@@ -513,6 +522,8 @@ macro_rules! approvals_sql {
                 .bind(w.seen_message_id)
                 .bind(w.seen_note_id)
                 .bind(now)
+                .bind(w.template_id)
+                .bind(&w.locale)
                 .fetch_one(&mut *conn)
                 .await?;
                 Ok(row.0)
@@ -561,7 +572,7 @@ macro_rules! approvals_sql {
                 for v in &w.new_versions {
                     sqlx::query(
                         "INSERT INTO draft_versions (workspace_id, draft_id, version, text, hash, \
-                         by_user, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         by_user, at, style_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(ws.0)
                     .bind(id)
@@ -570,6 +581,7 @@ macro_rules! approvals_sql {
                     .bind(&v.hash)
                     .bind(v.by_user)
                     .bind(v.at)
+                    .bind(v.style_version)
                     .execute(&mut *conn)
                     .await?;
                 }
@@ -1099,7 +1111,7 @@ macro_rules! approvals_sql {
                     draft_id: i64,
                 ) -> StoreResult<Vec<DraftVersionRow>> {
                     Ok(sqlx::query_as(
-                        "SELECT version, text, hash, by_user, at FROM draft_versions \
+                        "SELECT version, text, hash, by_user, at, style_version FROM draft_versions \
                          WHERE workspace_id = $1 AND draft_id = $2 ORDER BY version",
                     )
                     .bind(ws.0)

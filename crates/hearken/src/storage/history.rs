@@ -192,6 +192,8 @@ pub struct ErasureReport {
     pub versions: u64,
     pub notes: u64,
     pub preserved: u64,
+    /// Reply draft versions emptied or redacted.
+    pub drafts: u64,
     /// Items skipped because a legal hold covers them.
     pub held: u64,
 }
@@ -592,6 +594,83 @@ macro_rules! history_sql {
                     .bind(ws.0).bind(*id).bind(now).execute(&mut *conn).await?.rows_affected();
                 }
                 Ok(())
+            }
+
+            /// The reply drafts of these conversations.
+            async fn drafts_of(conn: &mut Conn, ws: WorkspaceId, convs: &[i64]) -> StoreResult<Vec<i64>> {
+                let mut ids = Vec::new();
+                for c in convs {
+                    let rows: Vec<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM drafts WHERE workspace_id = $1 AND conversation_id = $2",
+                    )
+                    .bind(ws.0).bind(*c).fetch_all(&mut *conn).await?;
+                    ids.extend(rows.into_iter().map(|r| r.0));
+                }
+                Ok(ids)
+            }
+
+            /// Empties (or, with `redact`, redacts) the texts of these reply drafts: the stored
+            /// versions and the copies inside the engine state. A draft still waiting to go out
+            /// whose text changed is expired, so erased or redacted text is never sent.
+            async fn erase_drafts(conn: &mut Conn, ws: WorkspaceId, ids: &[i64], redact: Option<&Redactor>,
+                report: &mut ErasureReport) -> StoreResult<()> {
+                let change = |t: &str| match redact {
+                    Some(r) => r(t),
+                    None => (!t.is_empty()).then(String::new),
+                };
+                for id in ids {
+                    let versions: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT version, text FROM draft_versions WHERE workspace_id = $1 AND draft_id = $2",
+                    )
+                    .bind(ws.0).bind(*id).fetch_all(&mut *conn).await?;
+                    for (v, t) in versions {
+                        if let Some(new) = change(&t) {
+                            sqlx::query("UPDATE draft_versions SET text = $4 \
+                                         WHERE workspace_id = $1 AND draft_id = $2 AND version = $3")
+                                .bind(ws.0).bind(*id).bind(v).bind(new).execute(&mut *conn).await?;
+                            report.drafts += 1;
+                        }
+                    }
+                    let (state,): (String,) = sqlx::query_as(
+                        "SELECT state FROM drafts WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(ws.0).bind(*id).fetch_one(&mut *conn).await?;
+                    let mut value: serde_json::Value = serde_json::from_str(&state)
+                        .map_err(|e| StoreError::Conflict(format!("draft {id} state: {e}")))?;
+                    let mut changed = false;
+                    if let Some(list) = value.get_mut("versions").and_then(|v| v.as_array_mut()) {
+                        for v in list {
+                            let Some(t) = v.get_mut("text") else { continue };
+                            if let Some(new) = change(t.as_str().unwrap_or_default()) {
+                                *t = serde_json::Value::String(new);
+                                changed = true;
+                            }
+                        }
+                    }
+                    if changed {
+                        sqlx::query("UPDATE drafts SET state = $3, revision = revision + 1, \
+                                     status = CASE WHEN status IN ('pending', 'approved') THEN 'expired' \
+                                     ELSE status END, due_at = NULL WHERE workspace_id = $1 AND id = $2")
+                            .bind(ws.0).bind(*id).bind(value.to_string()).execute(&mut *conn).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Reply drafts settled before `cutoff` and not under a hold.
+            async fn expired_drafts(conn: &mut Conn, ws: WorkspaceId, cutoff: i64) -> StoreResult<Vec<i64>> {
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT d.id FROM drafts d JOIN conversations c ON c.id = d.conversation_id \
+                     WHERE d.workspace_id = $1 AND d.updated_at < $2 \
+                     AND d.status IN ('sent', 'rejected', 'expired') \
+                     AND NOT EXISTS (SELECT 1 FROM legal_holds h \
+                       WHERE h.workspace_id = d.workspace_id AND h.released_at IS NULL AND \
+                       ((h.subject_kind = 'conversation' AND h.subject_id = d.conversation_id) OR \
+                        (h.subject_kind = 'contact' AND h.subject_id = c.contact_id))) \
+                     ORDER BY d.id",
+                )
+                .bind(ws.0).bind(cutoff).fetch_all(&mut *conn).await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
             }
 
             async fn erase_notes(conn: &mut Conn, ws: WorkspaceId, convs: &[i64], report: &mut ErasureReport)
@@ -1036,6 +1115,8 @@ macro_rules! history_sql {
                     }
                     erase_messages(&mut tx, ws, &msgs, &mut report).await?;
                     erase_notes(&mut tx, ws, &convs, &mut report).await?;
+                    let drafts = drafts_of(&mut tx, ws, &convs).await?;
+                    erase_drafts(&mut tx, ws, &drafts, None, &mut report).await?;
                     report.preserved += sqlx::query(
                         "UPDATE preserved_originals SET text = '', erased_at = $3 \
                          WHERE workspace_id = $1 AND contact_id = $2 AND erased_at IS NULL",
@@ -1054,6 +1135,7 @@ macro_rules! history_sql {
                     let ev = event(actor, "contact.erased", format!("contact:{contact_id}"), None,
                         Some(serde_json::json!({ "cause": req.cause, "reason": req.reason,
                             "messages": report.messages, "versions": report.versions, "notes": report.notes,
+                            "drafts": report.drafts,
                             "message_ids": msgs })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
                     Ok(report)
@@ -1103,10 +1185,13 @@ macro_rules! history_sql {
                             report.notes += 1;
                         }
                     }
+                    let drafts = drafts_of(&mut tx, ws, &[conv]).await?;
+                    erase_drafts(&mut tx, ws, &drafts, Some(redact), &mut report).await?;
                     recompute(&mut tx, conv).await?;
                     let ev = event(actor, "message.redacted", format!("message:{message_id}"), None,
                         Some(serde_json::json!({ "cause": req.cause, "reason": req.reason,
-                            "versions": report.versions, "notes": report.notes })));
+                            "versions": report.versions, "notes": report.notes,
+                            "drafts": report.drafts })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
                     Ok(report)
                     }
@@ -1154,6 +1239,8 @@ macro_rules! history_sql {
                     report.held = held;
                     erase_messages(&mut tx, ws, &ids, &mut report).await?;
                     report.notes = expire_notes(&mut tx, ws, cutoff).await?;
+                    let drafts = expired_drafts(&mut tx, ws, cutoff).await?;
+                    erase_drafts(&mut tx, ws, &drafts, None, &mut report).await?;
                     let convs: Vec<(i64,)> = sqlx::query_as(
                         "SELECT DISTINCT conversation_id FROM messages WHERE workspace_id = $1 AND erased_at IS NOT NULL",
                     )
@@ -1163,7 +1250,8 @@ macro_rules! history_sql {
                     }
                     let ev = event(actor, "retention.applied", format!("workspace:{}", ws.0), None,
                         Some(serde_json::json!({ "cause": "retention", "max_age_days": days, "cutoff": cutoff,
-                            "messages": report.messages, "notes": report.notes, "held": held })));
+                            "messages": report.messages, "notes": report.notes, "drafts": report.drafts,
+                            "held": held })));
                     report.root_seq = append_audit_in(&mut tx, ws, &ev).await?.seq;
                     Ok(report)
                     }

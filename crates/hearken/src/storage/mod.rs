@@ -31,7 +31,7 @@ pub use self::history::{
 pub use self::models::{
     AccountRow, AuditFilter, AuditRow, ConversationChange, ConversationRow, ExportRow, InboxCursor,
     InboxFilter, IngestReport, MessageRow, NewAuditEvent, NewOutbound, NewUser, NoteRow, OutboxRow,
-    SessionRow, TeamRow, TokenRow, UserRow, VolumeRow, WaitingStats, WorkspaceRow,
+    Provenance, SessionRow, TeamRow, TokenRow, UserRow, VolumeRow, WaitingStats, WorkspaceRow,
 };
 pub use self::sla::SlaStore;
 use crate::domain::message::IncomingMessage;

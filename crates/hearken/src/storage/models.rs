@@ -223,6 +223,18 @@ pub struct NewOutbound {
     pub author_user_id: i64,
     pub text: String,
     pub sent_at: i64,
+    /// How the reply was composed; recorded in its `reply.sent` audit event.
+    pub provenance: Provenance,
+}
+
+/// How a reply was composed: the template it started from and the style guide (locale and
+/// version) it was checked against. The reply-level record re-runs that guide on every
+/// version to show its findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    pub template_id: Option<i64>,
+    pub locale: Option<String>,
+    pub style_version: Option<i64>,
 }
 
 /// An audit event to append; the store assigns the sequence number and the hash.

@@ -706,6 +706,9 @@ macro_rules! sql_store {
                     "visibility": r.visibility,
                     "platform_id": r.platform_id,
                     "text_sha256": content_hash(&r.text),
+                    "template_id": r.provenance.template_id,
+                    "locale": r.provenance.locale,
+                    "style_version": r.provenance.style_version,
                 })),
             );
             append_audit_in(&mut *conn, ws, &ev).await?;

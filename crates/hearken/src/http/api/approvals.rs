@@ -143,7 +143,7 @@ pub async fn style_check(
     )
     .await?;
     let (style_version, violations) = match checked {
-        Some((v, list)) => (Some(v), list),
+        Some((used, list)) => (Some(used.version), list),
         None => (None, Vec::new()),
     };
     Ok(Json(StyleCheckResponse {

@@ -93,6 +93,8 @@ pub struct ReplyRequest {
     pub send_at: Option<String>,
     /// Style guide locale to check against (the workspace default otherwise).
     pub locale: Option<String>,
+    /// The template the reply started from; named in the reply's record.
+    pub template_id: Option<i64>,
 }
 
 /// Send a reply; it leaves by the door the customer came in. A reply that needs approval
@@ -113,6 +115,7 @@ pub async fn reply(
         seen: req.seen_message_id.zip(req.seen_note_id),
         send_at,
         locale: req.locale.clone(),
+        template_id: req.template_id,
     };
     match send_reply(&state, &who, id, &req.text, &opts).await? {
         ReplyOutcome::Sent(msg) => {

@@ -164,6 +164,8 @@ pub struct ReplyForm {
     /// What the author had seen when the page was rendered (collision check).
     seen_message_id: Option<i64>,
     seen_note_id: Option<i64>,
+    /// The template the composer inserted, if any.
+    template_id: Option<i64>,
 }
 
 fn back(id: i64) -> Redirect {
@@ -180,6 +182,7 @@ pub async fn reply(
     require(&who, Permission::WorkConversations)?;
     let opts = ReplyOptions {
         seen: f.seen_message_id.zip(f.seen_note_id),
+        template_id: f.template_id,
         ..ReplyOptions::default()
     };
     send_reply(&state, &who, id, &f.text, &opts).await?;
