@@ -1257,4 +1257,21 @@ async fn the_reply_record_names_the_template_every_version_with_its_findings_and
     assert_eq!(decisions[0]["approver_id"], approver.id);
     assert_eq!(decisions[0]["verdict"], "approve");
     assert_eq!(decisions[0]["version_hash"], sha(v2));
+
+    let (status, html) = page(
+        &app,
+        &agent.token,
+        &format!("/messages/{message_id}/record"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Ships today",
+        v1,
+        v2,
+        "<code>shout</code>",
+        sha(v2).as_str(),
+    ] {
+        assert!(html.contains(expected), "{expected} missing from the page");
+    }
 }

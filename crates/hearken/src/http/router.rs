@@ -232,6 +232,7 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/{id}/vip", post(ui::history::vip))
         .route("/links/{id}/undo", post(ui::history::undo_link))
         .route("/messages/{id}/original", get(ui::history::original))
+        .route("/messages/{id}/record", get(ui::history::reply_record))
         .route("/admin/users", get(ui::users::page).post(ui::users::create))
         .route("/admin/users/{id}/role", post(ui::users::set_role))
         // SLA report (#3)

@@ -57,6 +57,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../templates/history_original.html"),
     ),
     (
+        "history_record.html",
+        include_str!("../../templates/history_record.html"),
+    ),
+    (
         "listening_queries.html",
         include_str!("../../templates/listening_queries.html"),
     ),

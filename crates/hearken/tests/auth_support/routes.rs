@@ -664,6 +664,7 @@ pub const ROUTES: &[RouteCase] = &[
         303,
     ),
     case("GET", "/messages/{id}/original", &["edited"], NONE, Need::Perm(ReadAudit), 200),
+    case("GET", "/messages/{id}/record", &["outbound"], NONE, Need::Perm(ReadConversations), 200),
     case("GET", "/admin/users", NO_ARGS, NONE, Need::Perm(ManageUsers), 200),
     case(
         "POST",

@@ -1,4 +1,5 @@
-//! The person's timeline page beside the conversation, and the audited original page.
+//! The person's timeline page beside the conversation, the reply record page, and the
+//! audited original page.
 
 use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
@@ -11,7 +12,7 @@ use crate::app::AppState;
 use crate::domain::role::Permission;
 use crate::domain::Actor;
 use crate::history::contacts::{self, LinkReason, LinkRequest};
-use crate::history::timeline;
+use crate::history::{record, timeline};
 use crate::http::api::history::read_original;
 use crate::http::error::PageError;
 use crate::http::session::PageUser;
@@ -48,6 +49,21 @@ pub async fn original(
         &state,
         "history_original.html",
         json!({ "me": MeView::of(&who), "o": o }),
+    )
+}
+
+/// GET /messages/{id}/record: how a reply was composed, approved and sent.
+pub async fn reply_record(
+    State(state): State<AppState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    require(&who, Permission::ReadConversations)?;
+    let r = record::build(&state.store, who.workspace, id).await?;
+    render(
+        &state,
+        "history_record.html",
+        json!({ "me": MeView::of(&who), "r": r }),
     )
 }
 
