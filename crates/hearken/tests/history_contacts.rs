@@ -326,6 +326,93 @@ async fn the_same_handle_on_two_platforms_is_suggested() {
 }
 
 #[tokio::test]
+async fn a_dismissed_suggestion_is_no_longer_shown_and_the_dismissal_is_audited() {
+    let app = TestApp::new().await;
+    let agent = app.user("agent").await;
+    let auditor = app.user("auditor").await;
+    let items = [
+        inbound(Channel::X, "acme", "a1", "88", "a", 1_000),
+        inbound(Channel::Reddit, "acme", "r1", "88", "b", 2_000),
+    ];
+    ingest(app.store(), app.ws, &items).await;
+    let a = contact_of(app.store(), app.ws, "x", "a1").await;
+    let b = contact_of(app.store(), app.ws, "reddit", "r1").await;
+    let body = |basis: &str, reason: &str| {
+        Some(json!({"contact_id": b, "other_contact_id": a, "basis": basis, "reason": reason}))
+    };
+    let path = "/api/v1/contact-suggestions/dismiss";
+    let (s, _) = app
+        .api(
+            &auditor.token,
+            "POST",
+            path,
+            body("handle", "different people"),
+        )
+        .await;
+    assert_eq!(s, 403, "auditors change nothing");
+    let (s, _) = app
+        .api(&agent.token, "POST", path, body("shoe size", "x"))
+        .await;
+    assert_eq!(s, 422, "unknown basis");
+    let (s, _) = app
+        .api(&agent.token, "POST", path, body("handle", " "))
+        .await;
+    assert_eq!(s, 422, "a reason is required");
+    let (s, _) = app
+        .api(
+            &agent.token,
+            "POST",
+            path,
+            body("handle", "different people"),
+        )
+        .await;
+    assert_eq!(s, 204);
+    // Dismissing twice changes nothing and logs once.
+    let (s, _) = app
+        .api(
+            &agent.token,
+            "POST",
+            path,
+            body("handle", "different people"),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, v) = app
+        .api(&agent.token, "GET", "/api/v1/contact-suggestions", None)
+        .await;
+    assert_eq!(v, json!([]));
+    let (_, t) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/contacts/{a}/timeline"),
+            None,
+        )
+        .await;
+    assert_eq!(t["suggestions"], json!([]));
+    let filter = hearken::storage::AuditFilter {
+        action: Some("suggestion.dismissed".into()),
+        ..Default::default()
+    };
+    let events = app.store().audit_events(app.ws, &filter, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, format!("user:{}", agent.id));
+    let after: serde_json::Value =
+        serde_json::from_str(events[0].after_state.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (
+            &after["contact_id"],
+            &after["other_contact_id"],
+            &after["basis"]
+        ),
+        (&json!(a.min(b)), &json!(a.max(b)), &json!("handle"))
+    );
+    // The contacts stay apart: dismissal links nothing.
+    assert_ne!(a, b);
+    assert_eq!(t["conversations"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn the_timeline_shows_versions_deletions_notes_tags_vip_and_attributes() {
     let app = TestApp::new().await;
     let agent = app.user("agent").await;

@@ -169,6 +169,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/contacts/{id}/erasure", post(api::history::erase_contact))
         .route("/contact-suggestions", get(api::history::suggestions))
+        .route(
+            "/contact-suggestions/dismiss",
+            post(api::history::dismiss_suggestion),
+        )
         .route("/links/{id}/undo", post(api::history::undo_link))
         .route("/messages/{id}/original", get(api::history::original))
         .route("/messages/{id}/record", get(api::history::reply_record))
@@ -230,6 +234,10 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/{id}", get(ui::history::timeline))
         .route("/contacts/{id}/links", post(ui::history::link))
         .route("/contacts/{id}/vip", post(ui::history::vip))
+        .route(
+            "/contacts/{id}/suggestions/dismiss",
+            post(ui::history::dismiss_suggestion),
+        )
         .route("/links/{id}/undo", post(ui::history::undo_link))
         .route("/messages/{id}/original", get(ui::history::original))
         .route("/messages/{id}/record", get(ui::history::reply_record))

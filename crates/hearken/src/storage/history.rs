@@ -267,11 +267,20 @@ pub trait HistoryStore {
     async fn undo_link(&self, ws: WorkspaceId, link_id: i64, actor: &Actor)
         -> StoreResult<LinkRow>;
     /// Suggested links, each pair once; only pairs touching `contacts` when given.
+    /// Dismissed pairs are left out.
     async fn link_suggestions(
         &self,
         ws: WorkspaceId,
         contacts: Option<&[i64]>,
     ) -> StoreResult<Vec<SuggestionRow>>;
+    /// Dismisses a suggestion ("not the same person"); audited. Idempotent.
+    async fn dismiss_suggestion(
+        &self,
+        ws: WorkspaceId,
+        s: &SuggestionRow,
+        reason: &str,
+        actor: &Actor,
+    ) -> StoreResult<()>;
 
     async fn conversations_of(
         &self,
@@ -930,15 +939,51 @@ macro_rules! history_sql {
                     );
                     let rows: Vec<SuggestionRow> =
                         with_ids(sqlx::query_as(&q), ws, ids).fetch_all(self.reader()).await?;
+                    let dismissed: BTreeSet<(i64, i64, String)> = sqlx::query_as(
+                        "SELECT contact_id, other_contact_id, basis FROM suggestion_dismissals \
+                         WHERE workspace_id = $1",
+                    )
+                    .bind(ws.0).fetch_all(self.reader()).await?.into_iter().collect();
                     let mut out = BTreeSet::new();
                     for r in rows {
                         let (a, b) = (r.contact_id.min(r.other_contact_id), r.contact_id.max(r.other_contact_id));
+                        if dismissed.contains(&(a, b, r.basis.clone())) {
+                            continue;
+                        }
                         let together = self.person(ws, a).await?.contains(&b);
                         if !together {
                             out.insert(SuggestionRow { contact_id: a, other_contact_id: b, basis: r.basis });
                         }
                     }
                     Ok(out.into_iter().collect())
+                }
+
+                async fn dismiss_suggestion(&self, ws: WorkspaceId, sg: &SuggestionRow, reason: &str,
+                    actor: &Actor) -> StoreResult<()> {
+                    let (a, b) = (sg.contact_id.min(sg.other_contact_id), sg.contact_id.max(sg.other_contact_id));
+                    let mut tx = self.writer().begin().await?;
+                    let r: StoreResult<_> = async {
+                    for id in [a, b] {
+                        contact_in(&mut tx, ws, id).await?.ok_or(StoreError::NotFound)?;
+                    }
+                    let done = sqlx::query(
+                        "INSERT INTO suggestion_dismissals (workspace_id, contact_id, other_contact_id, basis, \
+                         reason, dismissed_by, dismissed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         ON CONFLICT (workspace_id, contact_id, other_contact_id, basis) DO NOTHING",
+                    )
+                    .bind(ws.0).bind(a).bind(b).bind(&sg.basis).bind(reason)
+                    .bind(actor.as_audit_text()).bind(now_millis())
+                    .execute(&mut *tx).await?;
+                    if done.rows_affected() > 0 {
+                        let ev = event(actor, "suggestion.dismissed", format!("contact:{a}"), None,
+                            Some(serde_json::json!({ "contact_id": a, "other_contact_id": b,
+                                "basis": sg.basis, "reason": reason })));
+                        append_audit_in(&mut tx, ws, &ev).await?;
+                    }
+                    Ok(())
+                    }
+                    .await;
+                    finish(tx, r).await
                 }
 
                 async fn conversations_of(&self, ws: WorkspaceId, contacts: &[i64])

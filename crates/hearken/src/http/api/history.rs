@@ -125,6 +125,58 @@ pub async fn suggestions(
     ))
 }
 
+/// A suggestion to dismiss, and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DismissRequest {
+    pub contact_id: i64,
+    pub other_contact_id: i64,
+    /// `email`, `phone` or `handle`.
+    pub basis: String,
+    pub reason: String,
+}
+
+/// Dismisses a suggested link ("not the same person"); it is no longer suggested on that
+/// basis. Audited.
+#[utoipa::path(post, path = "/api/v1/contact-suggestions/dismiss", request_body = DismissRequest, responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn dismiss_suggestion(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(req): Json<DismissRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&who, Permission::WorkConversations)?;
+    dismiss(&state, &who, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Validates and stores a dismissal (shared by the API and the timeline page).
+pub async fn dismiss(
+    state: &AppState,
+    who: &Principal,
+    req: &DismissRequest,
+) -> Result<(), ApiError> {
+    if !matches!(req.basis.as_str(), "email" | "phone" | "handle") {
+        return Err(ApiError::BadRequest(
+            "basis must be email, phone or handle".into(),
+        ));
+    }
+    if req.contact_id == req.other_contact_id {
+        return Err(ApiError::BadRequest("name two different contacts".into()));
+    }
+    let why = reason(&ReasonRequest {
+        reason: req.reason.clone(),
+    })?;
+    let pair = SuggestionRow {
+        contact_id: req.contact_id,
+        other_contact_id: req.other_contact_id,
+        basis: req.basis.clone(),
+    };
+    state
+        .store
+        .dismiss_suggestion(who.workspace, &pair, &why, &Actor::User(who.user_id))
+        .await?;
+    Ok(())
+}
+
 /// Why content is being removed.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReasonRequest {

@@ -50,7 +50,7 @@ use crate::http::error::ApiError;
         // Issue #5: history, originals, erasure, audit export and verification.
         audit::export, audit::verify, audit::checkpoint,
         history::timeline, history::change_contact, history::add_attribute, history::link,
-        history::undo_link, history::suggestions, history::delete_contact,
+        history::undo_link, history::suggestions, history::dismiss_suggestion, history::delete_contact,
         history::contact_originals, history::original, history::reply_record,
         history::erase_contact, history::redact_card, history::retention,
         history::set_retention, history::run_retention, history::holds, history::place_hold,

@@ -13,7 +13,7 @@ use crate::domain::role::Permission;
 use crate::domain::Actor;
 use crate::history::contacts::{self, LinkReason, LinkRequest};
 use crate::history::{record, timeline};
-use crate::http::api::history::read_original;
+use crate::http::api::history::{dismiss, read_original, DismissRequest};
 use crate::http::error::PageError;
 use crate::http::session::PageUser;
 
@@ -65,6 +65,32 @@ pub async fn reply_record(
         "history_record.html",
         json!({ "me": MeView::of(&who), "r": r }),
     )
+}
+
+/// The form dismissing a suggested link.
+#[derive(Deserialize)]
+pub struct DismissForm {
+    other_contact_id: i64,
+    basis: String,
+    reason: String,
+}
+
+/// POST /contacts/{id}/suggestions/dismiss
+pub async fn dismiss_suggestion(
+    State(state): State<AppState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<DismissForm>,
+) -> Result<Redirect, PageError> {
+    require(&who, Permission::WorkConversations)?;
+    let req = DismissRequest {
+        contact_id: id,
+        other_contact_id: f.other_contact_id,
+        basis: f.basis,
+        reason: f.reason,
+    };
+    dismiss(&state, &who, &req).await?;
+    Ok(back(id))
 }
 
 /// The link form.
