@@ -222,12 +222,8 @@ pub async fn run(a: SlaBenchArgs) -> anyhow::Result<()> {
     let mut rows: Vec<(String, SlaRollupRow)> = Vec::with_capacity(aggs.len());
     for (k, agg) in aggs {
         let mut row = agg.row.expect("filled");
-        row.sketch_business = agg
-            .business
-            .map(|s| serde_json::to_string(&s).unwrap_or_default());
-        row.sketch_calendar = agg
-            .calendar
-            .map(|s| serde_json::to_string(&s).unwrap_or_default());
+        row.sketch_business = agg.business.map(|s| s.encode());
+        row.sketch_calendar = agg.calendar.map(|s| s.encode());
         rows.push((k.dim, row));
     }
     println!(

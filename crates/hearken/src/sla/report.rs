@@ -860,7 +860,7 @@ pub fn compute_from_rollups(
         // Parsed once, merged into the period's cell and the window total.
         let sketch = sketch
             .filter(|_| i < 3)
-            .and_then(|s| serde_json::from_str::<hearken_sla::stats::QuantileSketch>(s).ok());
+            .and_then(hearken_sla::stats::QuantileSketch::decode);
         for period in [week_of(&r.day, q.bucket), "all".to_owned()] {
             let c = cells.entry((period, key.clone())).or_default();
             if i == 3 {

@@ -126,10 +126,10 @@ pub fn contributions(
     out
 }
 
-/// Applies a delta to a stored sketch (JSON), adding or removing its samples.
+/// Applies a delta to a stored sketch, adding or removing its samples.
 pub fn apply_sketch(stored: Option<&str>, samples: &[i64], add: bool) -> String {
     let mut sk = stored
-        .and_then(|s| serde_json::from_str::<QuantileSketch>(s).ok())
+        .and_then(QuantileSketch::decode)
         .unwrap_or_else(|| QuantileSketch::new(SKETCH_ALPHA).expect("valid alpha"));
     for v in samples {
         if add {
@@ -138,7 +138,7 @@ pub fn apply_sketch(stored: Option<&str>, samples: &[i64], add: bool) -> String 
             sk.remove(*v as f64);
         }
     }
-    serde_json::to_string(&sk).unwrap_or_default()
+    sk.encode()
 }
 
 /// What one rollup row gains from a batch of recomputed conversations: the sums, and the
@@ -210,10 +210,10 @@ impl RollupBatch {
     }
 }
 
-/// A stored sketch (JSON) with samples removed, then added.
+/// A stored sketch with samples removed, then added.
 fn sketch_after(stored: Option<&str>, add: &[i64], remove: &[i64]) -> String {
     let mut sk = stored
-        .and_then(|s| serde_json::from_str::<QuantileSketch>(s).ok())
+        .and_then(QuantileSketch::decode)
         .unwrap_or_else(|| QuantileSketch::new(SKETCH_ALPHA).expect("valid alpha"));
     for v in remove {
         sk.remove(*v as f64);
@@ -221,7 +221,7 @@ fn sketch_after(stored: Option<&str>, add: &[i64], remove: &[i64]) -> String {
     for v in add {
         sk.insert(*v as f64);
     }
-    serde_json::to_string(&sk).unwrap_or_default()
+    sk.encode()
 }
 
 #[cfg(test)]
