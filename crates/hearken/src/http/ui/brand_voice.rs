@@ -86,7 +86,7 @@ impl Names {
                         let quorum = match b.quorum {
                             Quorum::Any => "any one".to_owned(),
                             Quorum::All => "all".to_owned(),
-                            Quorum::AtLeast(k) => format!("{k} of them"),
+                            Quorum::AtLeast(k) => k.to_string(),
                         };
                         let on_deadline = match &b.on_deadline {
                             OnDeadline::Expire => "the draft expires".to_owned(),
