@@ -40,6 +40,10 @@ pub struct CommTest {
 pub struct Question {
     /// Identifier, unique in the test.
     pub id: String,
+    /// What the candidate reads: the policy question, or the customer's message to
+    /// answer. Not used in grading; tests saved before it existed have none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
     /// The question's kind and scoring data.
     pub kind: QuestionKind,
 }

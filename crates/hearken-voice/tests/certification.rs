@@ -39,6 +39,7 @@ fn test_def() -> CommTest {
         questions: vec![
             Question {
                 id: "q1".into(),
+                prompt: String::new(),
                 kind: QuestionKind::MultipleChoice {
                     options: vec!["a".into(), "b".into(), "c".into()],
                     correct: set(&["a", "c"]),
@@ -47,6 +48,7 @@ fn test_def() -> CommTest {
             },
             Question {
                 id: "q2".into(),
+                prompt: String::new(),
                 kind: QuestionKind::Scenario {
                     channel: "twitter".into(),
                     style_points: 3,

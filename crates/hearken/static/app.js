@@ -94,3 +94,26 @@
     qtimer = setTimeout(search, 250);
   });
 })();
+
+// Issue #4: the test editor adds question blocks. Without JavaScript the page offers a few
+// blank blocks, which is enough to write a short test.
+(function () {
+  "use strict";
+  var form = document.getElementById("new-test");
+  var list = document.getElementById("questions");
+  if (!form || !list) { return; }
+  var next = list.querySelectorAll("fieldset.question").length;
+  var bar = form.querySelector(".add-question");
+  bar.hidden = false;
+  bar.addEventListener("click", function (e) {
+    var kind = e.target.getAttribute("data-add");
+    var tpl = kind && document.getElementById("question-" + kind);
+    if (!tpl) { return; }
+    var block = tpl.content.firstElementChild.cloneNode(true);
+    var n = String(next++);
+    block.querySelectorAll("[name]").forEach(function (el) {
+      el.name = el.name.replace("__N__", n);
+    });
+    list.appendChild(block);
+  });
+})();

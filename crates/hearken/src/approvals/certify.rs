@@ -4,15 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use hearken_voice::certification::{self, Answer, CommTest, QuestionKind, ReviewerScores};
+use hearken_voice::certification::{self, Answer, CommTest, Grade, QuestionKind, ReviewerScores};
 use hearken_voice::style::Violation;
 
 use super::{voice, FlowError};
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::domain::role::Role;
 use crate::domain::time::now_millis;
 use crate::domain::Actor;
-use crate::storage::approvals::{AttemptRow, CommTestRow, GradeWrite, NewCertification};
+use crate::storage::approvals::{
+    AttemptRow, CertificationRow, CommTestRow, GradeWrite, NewCertification,
+};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -146,4 +149,54 @@ pub async fn grade(
         .store
         .grade_attempt(ws, attempt_id, &write, &Actor::User(who.user_id))
         .await?)
+}
+
+/// Whether a role grades communication tests (the API and the pages both ask this).
+pub fn may_review(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Manager | Role::Approver)
+}
+
+/// The part of an attempt scored before review: multiple-choice points and the style
+/// points of scenario answers, graded by the engine with every rubric criterion at zero.
+/// `None` when the test cannot be graded (no points to earn, answers that do not fit).
+pub fn automatic_score(test: &CommTest, answers: &BTreeMap<String, Answer>) -> Option<Grade> {
+    let zero: ReviewerScores = test
+        .questions
+        .iter()
+        .filter_map(|q| match &q.kind {
+            QuestionKind::Scenario { rubric, .. } => Some((
+                q.id.clone(),
+                rubric.iter().map(|c| (c.id.clone(), 0)).collect(),
+            )),
+            QuestionKind::MultipleChoice { .. } => None,
+        })
+        .collect();
+    certification::grade(test, answers, &zero).ok()
+}
+
+/// Where a certification stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertStatus {
+    /// The holder replies directly on its channels.
+    Active,
+    /// A manager revoked it.
+    Revoked,
+    /// Its validity period is over.
+    Expired,
+    /// Granted for a time still to come.
+    NotYetValid,
+}
+
+/// Where a certification stands at `now`, by the rule `gate::certified` applies.
+pub fn status(c: &CertificationRow, now: i64) -> CertStatus {
+    if c.revoked_at.is_some() {
+        CertStatus::Revoked
+    } else if c.expired_at.is_some() || c.expires_at.is_some_and(|t| now >= t) {
+        CertStatus::Expired
+    } else if c.granted_at > now {
+        CertStatus::NotYetValid
+    } else {
+        CertStatus::Active
+    }
 }

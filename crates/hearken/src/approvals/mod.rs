@@ -18,7 +18,9 @@
 // TODO(#4): follower counts are not stored, so follower rules and risk see 0.
 // TODO(#4): conversations carry no locale; replies use the default guide unless the API
 // request names one.
-// TODO(#4): pages for style guides, paths, routing and communication tests (API only).
+// TODO(#4): style guides, templates, approval paths, routing, teams and departments are
+// edited through the API only; `/brand-voice` shows them read-only. Reply rights granted
+// without a test are API only. (Tests, grading and reply rights have pages: `/tests`.)
 
 pub mod bench;
 pub mod certify;

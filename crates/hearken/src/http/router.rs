@@ -261,6 +261,19 @@ pub fn router(state: AppState) -> Router {
         .route("/approvals/{id}/edit", post(ui::approvals::edit))
         .route("/drafts/{id}/seen", post(ui::approvals::seen))
         .route("/drafts/{id}/send", post(ui::approvals::send))
+        // Issue #4: communication tests, grading, reply rights, the brand voice in force.
+        .route(
+            "/tests",
+            get(ui::comm_tests::list).post(ui::comm_tests::create),
+        )
+        .route("/tests/review", get(ui::comm_tests::review))
+        .route("/tests/{id}", get(ui::comm_tests::paper))
+        .route("/tests/{id}/attempts", post(ui::comm_tests::take))
+        .route("/attempts/{id}", get(ui::comm_tests::result))
+        .route("/attempts/{id}/grade", post(ui::comm_tests::grade))
+        .route("/certifications", get(ui::comm_tests::certifications))
+        .route("/certifications/{id}/revoke", post(ui::comm_tests::revoke))
+        .route("/brand-voice", get(ui::brand_voice::page))
         // Issue #6 (outbound half): listening queries.
         .route(
             "/admin/listening",

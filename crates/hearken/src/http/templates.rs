@@ -64,6 +64,35 @@ const SOURCES: &[(&str, &str)] = &[
         "listening_queries.html",
         include_str!("../../templates/listening_queries.html"),
     ),
+    // Issue #4: communication tests, reply rights and the brand voice in force.
+    (
+        "comm_tests.html",
+        include_str!("../../templates/comm_tests.html"),
+    ),
+    (
+        "comm_test_take.html",
+        include_str!("../../templates/comm_test_take.html"),
+    ),
+    (
+        "comm_attempt_body.html",
+        include_str!("../../templates/comm_attempt_body.html"),
+    ),
+    (
+        "comm_attempt.html",
+        include_str!("../../templates/comm_attempt.html"),
+    ),
+    (
+        "comm_review.html",
+        include_str!("../../templates/comm_review.html"),
+    ),
+    (
+        "certifications.html",
+        include_str!("../../templates/certifications.html"),
+    ),
+    (
+        "brand_voice.html",
+        include_str!("../../templates/brand_voice.html"),
+    ),
 ];
 
 impl Templates {

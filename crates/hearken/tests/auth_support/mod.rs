@@ -381,6 +381,16 @@ pub async fn seed(role: Role) -> Seeded {
     )
     .await;
     v.insert("certification", id(&cert));
+    let cert_ui = call(
+        &app,
+        &admin,
+        "POST",
+        "/api/v1/certifications",
+        Some(json!({ "user_id": target.id, "channels": ["facebook"], "days": 30 })),
+        201,
+    )
+    .await;
+    v.insert("certification_ui", id(&cert_ui));
     // The walker and the author reply on the sandbox without a trainee's approval.
     for user in [walker.id, author.id] {
         let rights = json!({ "user_id": user, "channels": ["sandbox"], "days": 30 });
@@ -408,6 +418,17 @@ pub async fn seed(role: Role) -> Seeded {
     )
     .await;
     v.insert("attempt", id(&attempt));
+    let answers: Value = serde_json::from_str(routes::ANSWERS).unwrap();
+    let attempt_ui = call(
+        &app,
+        &author,
+        "POST",
+        &format!("/api/v1/comm-tests/{}/attempts", id(&test)),
+        Some(answers),
+        201,
+    )
+    .await;
+    v.insert("attempt_ui", id(&attempt_ui));
 
     // SLA calendar, routing rules (one dismissed a conversation), a listening query, and
     // a Mastodon account whose instance is a local stand-in.

@@ -47,6 +47,11 @@ pub const COMM_TEST: &str = r#"{"name":"X basics","channels":["x"],"validity_day
 /// Answers to `COMM_TEST`.
 pub const ANSWERS: &str = r#"{"answers":{"q1":{"choices":["b"]},"q2":{"text":"Sorry to hear that, we will fix it today."}}}"#;
 
+/// The test form of `/tests`: one scenario and one multiple-choice question.
+const UI_TEST: &str = "name=UI+test&channels=x&pass_mark=80&validity_days=30\
+&q0-kind=scenario&q0-prompt=Where+is+my+parcel%3F&q0-channel=x&q0-style_points=2&q0-rubric=Tone%3A+5\
+&q1-kind=choice&q1-prompt=May+we+promise+a+date%3F&q1-options=*No%0AYes&q1-points=2";
+
 const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261225\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 const IMPORT: &str = r#"{"conversation_id":"walk-1","channel":"sandbox","account":"acme","platform_id":"walk-import-1","direction":"in","visibility":"public","customer":{"platform_user_id":"walk-imp","handle":"walk_imp"},"text":"Imported through the walk","created_at":"2026-06-10T10:00:00Z"}"#;
@@ -735,6 +740,46 @@ pub const ROUTES: &[RouteCase] = &[
     ),
     case("POST", "/drafts/{id}/seen", &["mine_b"], NONE, Need::Perm(WorkConversations), 303),
     case("POST", "/drafts/{id}/send", &["mine_b"], NONE, Need::Perm(WorkConversations), 303),
+    // Communication tests, grading and reply rights as pages (#4): the API's permissions.
+    case("GET", "/tests", NO_ARGS, NONE, Need::Perm(ReadConversations), 200),
+    case(
+        "POST",
+        "/tests",
+        NO_ARGS,
+        Form(UI_TEST),
+        Need::Perm(ManageBrandVoice),
+        303,
+    ),
+    case("GET", "/tests/review", NO_ARGS, NONE, Need::Roles(REVIEWERS), 200),
+    case("GET", "/tests/{id}", &["test"], NONE, Need::Perm(ReadConversations), 200),
+    case(
+        "POST",
+        "/tests/{id}/attempts",
+        &["test"],
+        Form("c-q1=1&a-q2=Sorry+to+hear+that%2C+we+will+fix+it+today."),
+        Need::Perm(WorkConversations),
+        303,
+    ),
+    // Another's attempt: reviewers only (a candidate sees their own).
+    case("GET", "/attempts/{id}", &["attempt"], NONE, Need::Roles(REVIEWERS), 200),
+    case(
+        "POST",
+        "/attempts/{id}/grade",
+        &["attempt_ui"],
+        Form("s-q2-0=4"),
+        Need::Roles(REVIEWERS),
+        303,
+    ),
+    case("GET", "/certifications", NO_ARGS, NONE, Need::Perm(ReadConversations), 200),
+    case(
+        "POST",
+        "/certifications/{id}/revoke",
+        &["certification_ui"],
+        NONE,
+        Need::Perm(ManageBrandVoice),
+        303,
+    ),
+    case("GET", "/brand-voice", NO_ARGS, NONE, Need::Perm(ReadConversations), 200),
     case("GET", "/admin/listening", NO_ARGS, NONE, Need::Perm(ManageRouting), 200),
     case(
         "POST",

@@ -19,7 +19,7 @@ use crate::approvals::decide::{self, Loaded};
 use crate::approvals::view::DraftView;
 use crate::approvals::{certify, reports, uid, voice};
 use crate::auth::Principal;
-use crate::domain::role::{Permission, Role};
+use crate::domain::role::Permission;
 use crate::domain::time::now_millis;
 use crate::domain::{Actor, WorkspaceId};
 use crate::http::error::ApiError;
@@ -904,7 +904,7 @@ pub async fn grade(
     Path(id): Path<i64>,
     Json(req): Json<GradeRequest>,
 ) -> Result<Json<AttemptView>, ApiError> {
-    if !matches!(who.role, Role::Admin | Role::Manager | Role::Approver) {
+    if !certify::may_review(who.role) {
         return Err(ApiError::Forbidden);
     }
     let row = certify::grade(&state, &who, id, &req.scores).await?;

@@ -3,7 +3,9 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod brand_voice;
 pub mod channels;
+pub mod comm_tests;
 pub mod conversation;
 pub mod dashboard;
 pub mod history;
@@ -32,6 +34,10 @@ pub struct MeView {
     pub can_users: bool,
     /// SLA reports (#3).
     pub can_reports: bool,
+    /// Communication tests, reply rights and the brand voice pages (#4).
+    pub can_tests: bool,
+    /// Grading communication tests (#4).
+    pub can_review_tests: bool,
 }
 
 impl MeView {
@@ -45,6 +51,8 @@ impl MeView {
             can_audit: p.can(Permission::ReadAudit),
             can_users: p.can(Permission::ManageUsers),
             can_reports: p.can(Permission::ViewReports),
+            can_tests: p.can(Permission::ReadConversations),
+            can_review_tests: crate::approvals::certify::may_review(p.role),
         }
     }
 }
