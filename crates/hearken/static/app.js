@@ -32,6 +32,7 @@
   if (!form || !text || !window.fetch) { return; }
   var channel = form.getAttribute("data-channel") || "";
   var conversation = form.getAttribute("data-conversation") || "";
+  var locale = form.getAttribute("data-locale") || null;
   var csrf = form.querySelector("input[name=csrf]").value;
   var list = document.getElementById("style-violations");
   var timer = null;
@@ -53,7 +54,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ text: text.value, channel: channel })
+      body: JSON.stringify({ text: text.value, channel: channel, locale: locale })
     })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (body) { show(body.violations || []); })

@@ -1,6 +1,7 @@
-//! What the approvals gate knows about the customer (issue #4): the follower count the
-//! platform gave in a real payload. Driven through webhooks and the API on both backends;
-//! expected values are read from the fixtures, not from the code under test.
+//! What the approvals gate knows about the customer and the conversation (issue #4): the
+//! follower count the platform gave in a real payload, and the conversation's locale, which
+//! chooses the style guide. Driven through webhooks and the API on both backends; expected
+//! values are read from the fixtures or the test's own input, not from the code under test.
 
 mod channels_support;
 mod common;
@@ -9,6 +10,10 @@ use axum::http::StatusCode;
 use channels_support::*;
 use common::{TestApp, TestUser};
 use hearken::channels::runtime::process_all;
+use hearken::domain::channel::{Channel, Visibility};
+use hearken::domain::message::{AuthorRef, Direction, IncomingMessage};
+use hearken::domain::time::now_millis;
+use hearken::domain::Actor;
 use hearken::storage::InboxFilter;
 use serde_json::{json, Value};
 
@@ -232,4 +237,130 @@ async fn the_newest_item_sets_the_follower_count_whatever_the_arrival_order() {
             .unwrap(),
         Some(expected)
     );
+}
+
+/// A customer message on the sandbox channel; returns its conversation.
+async fn customer_says(app: &TestApp, pid: &str, text: &str) -> i64 {
+    let msg = IncomingMessage {
+        channel: Channel::Sandbox,
+        account: "acme".into(),
+        platform_id: pid.into(),
+        direction: Direction::In,
+        visibility: Visibility::Public,
+        reply_to: None,
+        customer: Some(AuthorRef {
+            platform_user_id: format!("cust-{pid}"),
+            handle: format!("cust_{pid}"),
+            display_name: None,
+        }),
+        text: text.into(),
+        platform_time: now_millis(),
+        conversation_key: None,
+        conversation_attrs: None,
+        earlier_versions: Vec::new(),
+        deleted_at: None,
+    };
+    let report = app
+        .store()
+        .ingest(app.ws, &Actor::System("test"), &[msg])
+        .await
+        .unwrap();
+    report.touched_conversations[0]
+}
+
+async fn set_locale(app: &TestApp, who: &TestUser, conv: i64, locale: &str) -> (StatusCode, Value) {
+    app.api(
+        &who.token,
+        "PATCH",
+        &format!("/api/v1/conversations/{conv}"),
+        Some(json!({ "locale": locale })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_conversation_locale_chooses_the_style_guide() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    // English is the default and allows "ok"; the Spanish guide does not.
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/style-guides/en",
+        json!({ "default": true, "rules": [
+            { "id": "en-no-asap", "severity": "blocking", "kind": "banned_phrase", "phrase": "ASAP" } ] }),
+    )
+    .await;
+    put(
+        &app,
+        &manager.token,
+        "/api/v1/style-guides/es",
+        json!({ "rules": [
+            { "id": "es-no-ok", "severity": "blocking", "kind": "banned_phrase", "phrase": "ok",
+              "suggestion": "de acuerdo" } ] }),
+    )
+    .await;
+    let conv = customer_says(&app, "loc1", "¿Dónde está mi pedido?").await;
+    let text = "Lo revisamos hoy, ok";
+
+    // No locale: the default (English) guide, which lets it through.
+    let (status, out) = reply(&app, &agent, conv, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+
+    // The conversation is set to Spanish (in any case, as typed): stored canonical.
+    let (status, view) = set_locale(&app, &agent, conv, "ES").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["locale"], "es");
+    let (_, got) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/conversations/{conv}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["conversation"]["locale"], "es");
+
+    // Now the same reply is checked against the Spanish guide, without naming it.
+    let (status, out) = reply(&app, &agent, conv, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["error"]["code"], "style_violations");
+    let v = &out["error"]["violations"][0];
+    assert_eq!(v["rule_id"], "es-no-ok");
+    let start = text.find("ok").unwrap();
+    assert_eq!(v["span"], json!([start, start + 2]));
+
+    // A request that names a locale still wins over the conversation's.
+    let (status, out) = reply(&app, &agent, conv, json!({ "text": text, "locale": "en" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+
+    // A regional tag falls back to its language's guide.
+    let (status, view) = set_locale(&app, &agent, conv, "es_mx").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["locale"], "es-MX");
+    let (status, _) = reply(&app, &agent, conv, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Not a language tag: refused, and the locale stays.
+    for bad in ["spanish!", "e", "es--MX", "es-<b>"] {
+        let (status, out) = set_locale(&app, &agent, conv, bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {out}");
+    }
+    let (_, got) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/conversations/{conv}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["conversation"]["locale"], "es-MX");
+
+    // Empty clears it: back to the default guide.
+    let (status, view) = set_locale(&app, &agent, conv, "").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["locale"], Value::Null);
+    let (status, out) = reply(&app, &agent, conv, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
 }

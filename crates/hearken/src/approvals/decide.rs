@@ -112,6 +112,19 @@ pub struct Loaded {
     pub dir: DeskDirectory,
 }
 
+/// The locale a conversation's replies are checked against (`None`: the default guide).
+async fn conversation_locale(
+    state: &AppState,
+    ws: WorkspaceId,
+    conversation_id: i64,
+) -> Result<Option<String>, FlowError> {
+    Ok(state
+        .store
+        .conversation(ws, conversation_id)
+        .await?
+        .and_then(|c| c.locale))
+}
+
 /// The workspace's directory of approvers.
 pub async fn directory(state: &AppState, ws: WorkspaceId) -> Result<DeskDirectory, FlowError> {
     Ok(DeskDirectory::new(state.store.directory(ws).await?))
@@ -480,7 +493,8 @@ pub async fn edit(
     let now = now_millis();
     tick(state, ws, &mut l, now).await?;
     let mut meta = Meta::from_row(&l.row);
-    meta.style_version = voice::enforce(state, ws, text, &l.row.channel, None).await?;
+    let locale = conversation_locale(state, ws, l.row.conversation_id).await?;
+    meta.style_version = voice::enforce(state, ws, text, &l.row.channel, locale.as_deref()).await?;
     let previous = l.draft.current().hash.clone();
     let mut draft = l.draft.clone();
     let out = draft.edit(&l.dir, &uid(who.user_id), text, from_millis(now))?;
@@ -569,7 +583,7 @@ pub async fn deliver(
         .conversation(ws, row.conversation_id)
         .await?
         .ok_or(FlowError::NotFound)?;
-    voice::enforce(state, ws, &text, &conv.channel, None).await?;
+    voice::enforce(state, ws, &text, &conv.channel, conv.locale.as_deref()).await?;
     refuse_collision(
         state,
         &conv,

@@ -50,7 +50,8 @@ pub async fn check(
     opts: &ReplyOptions,
 ) -> Result<Gate, FlowError> {
     let ws = who.workspace;
-    let locale = opts.locale.as_deref();
+    // The request's locale, else the conversation's, else the workspace default.
+    let locale = opts.locale.as_deref().or(conv.locale.as_deref());
     let style_version = voice::enforce(state, ws, text, &conv.channel, locale).await?;
     if let Some(seen) = opts.seen {
         refuse_collision(state, conv, seen, who.user_id).await?;

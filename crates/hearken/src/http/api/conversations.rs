@@ -69,7 +69,7 @@ pub async fn get(
     }))
 }
 
-/// Change status, priority, assignee or team.
+/// Change status, priority, assignee, team or locale.
 #[utoipa::path(patch, path = "/api/v1/conversations/{id}", params(("id" = i64, Path)), request_body = ChangeRequest, responses((status = 200, body = ConversationView), (status = 422, body = ErrorBody)))]
 pub async fn change(
     State(state): State<AppState>,
