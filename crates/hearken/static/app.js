@@ -32,6 +32,7 @@
   if (!form || !text || !window.fetch) { return; }
   var channel = form.getAttribute("data-channel") || "";
   var conversation = form.getAttribute("data-conversation") || "";
+  var locale = form.getAttribute("data-locale") || null;
   var csrf = form.querySelector("input[name=csrf]").value;
   var list = document.getElementById("style-violations");
   var timer = null;
@@ -53,7 +54,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ text: text.value, channel: channel })
+      body: JSON.stringify({ text: text.value, channel: channel, locale: locale })
     })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (body) { show(body.violations || []); })
@@ -116,4 +117,50 @@
     });
     list.appendChild(block);
   });
+})();
+
+// Issue #4: presence. The conversation page says who else has it open and who is writing:
+// a heartbeat every 10 s, and at once when the agent starts or stops typing a reply.
+// Names are shown with textContent only.
+(function () {
+  "use strict";
+  var box = document.getElementById("presence");
+  if (!box || !window.fetch) { return; }
+  var url = "/api/v1/conversations/" + encodeURIComponent(box.getAttribute("data-conversation")) + "/presence";
+  var csrf = box.getAttribute("data-csrf") || "";
+  var text = document.getElementById("reply-text");
+  var writing = false;
+  var idle = null;
+  function show(others) {
+    if (!others.length) { box.hidden = true; box.textContent = ""; return; }
+    var names = others.map(function (o) { return o.name + (o.writing ? " (writing…)" : ""); });
+    box.textContent = "Also here: " + names.join(", ");
+    box.hidden = false;
+  }
+  function beat() {
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ writing: writing })
+    })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) { show(body.others || []); })
+      .catch(function () { /* try again on the next beat */ });
+  }
+  function setWriting(now) {
+    if (now === writing) { return; }
+    writing = now;
+    beat();
+  }
+  if (text) {
+    text.addEventListener("input", function () {
+      setWriting(text.value.trim() !== "");
+      clearTimeout(idle);
+      idle = setTimeout(function () { setWriting(false); }, 5000);
+    });
+    text.addEventListener("blur", function () { setWriting(false); });
+  }
+  beat();
+  setInterval(beat, 10000);
 })();

@@ -313,6 +313,11 @@ async fn one_workspace_cannot_read_anothers_conversation_by_id() {
             format!("/api/v1/conversations/{c}/tags"),
             Some(serde_json::json!({"tag":"x"})),
         ),
+        (
+            "POST",
+            format!("/api/v1/conversations/{c}/presence"),
+            Some(serde_json::json!({"writing":true})),
+        ),
     ] {
         let (status, _) = app.api(&outsider.token, method, &path, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");

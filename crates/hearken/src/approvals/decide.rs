@@ -118,6 +118,19 @@ pub struct Loaded {
     pub dir: DeskDirectory,
 }
 
+/// The locale a conversation's replies are checked against (`None`: the default guide).
+async fn conversation_locale(
+    state: &AppState,
+    ws: WorkspaceId,
+    conversation_id: i64,
+) -> Result<Option<String>, FlowError> {
+    Ok(state
+        .store
+        .conversation(ws, conversation_id)
+        .await?
+        .and_then(|c| c.locale))
+}
+
 /// The workspace's directory of approvers.
 pub async fn directory(state: &AppState, ws: WorkspaceId) -> Result<DeskDirectory, FlowError> {
     Ok(DeskDirectory::new(state.store.directory(ws).await?))
@@ -491,8 +504,12 @@ pub async fn edit(
     let now = now_millis();
     tick(state, ws, &mut l, now).await?;
     let mut meta = Meta::from_row(&l.row);
-    let locale = l.row.locale.as_deref();
-    let guide = voice::enforce(state, ws, text, &l.row.channel, locale).await?;
+    // The guide locale the draft was checked against, else the conversation's.
+    let locale = match &l.row.locale {
+        Some(l) => Some(l.clone()),
+        None => conversation_locale(state, ws, l.row.conversation_id).await?,
+    };
+    let guide = voice::enforce(state, ws, text, &l.row.channel, locale.as_deref()).await?;
     meta.style_version = guide.map(|g| g.version);
     let previous = l.draft.current().hash.clone();
     let mut draft = l.draft.clone();
@@ -582,7 +599,8 @@ pub async fn deliver(
         .conversation(ws, row.conversation_id)
         .await?
         .ok_or(FlowError::NotFound)?;
-    let guide = voice::enforce(state, ws, &text, &conv.channel, row.locale.as_deref()).await?;
+    let locale = row.locale.as_deref().or(conv.locale.as_deref());
+    let guide = voice::enforce(state, ws, &text, &conv.channel, locale).await?;
     refuse_collision(
         state,
         &conv,

@@ -50,7 +50,8 @@ pub async fn check(
     opts: &ReplyOptions,
 ) -> Result<Gate, FlowError> {
     let ws = who.workspace;
-    let locale = opts.locale.as_deref();
+    // The request's locale, else the conversation's, else the workspace default.
+    let locale = opts.locale.as_deref().or(conv.locale.as_deref());
     let guide = voice::enforce(state, ws, text, &conv.channel, locale).await?;
     let provenance = Provenance {
         template_id: opts.template_id,
@@ -188,14 +189,18 @@ async fn context(
         Some(c) => state.store.contact_vip(ws, c).await?,
         None => false,
     };
+    let followers = match conv.identity_id {
+        Some(i) => state.store.identity_followers(ws, i).await?.unwrap_or(0),
+        None => 0,
+    };
     let request = door(conv, messages, String::new(), ws);
     Ok(RoutingContext {
         text: text.to_owned(),
         channel: conv.channel.clone(),
         public: request.visibility == Visibility::Public,
         customer_vip: vip,
-        // TODO(#4): follower counts are not stored yet; rules on them see 0.
-        follower_count: 0,
+        // The count the platform last gave for the customer's identity (0 when unknown).
+        follower_count: u64::try_from(followers).unwrap_or(0),
         author_certified: certified,
         author_trainee: who.role == Role::Agent && !certified,
         author_role: who.role.as_str().to_owned(),

@@ -11,13 +11,10 @@
 //!   certification expiry).
 //! - `certify`: communication tests, grading and reply rights.
 //! - `reports`: time waiting in approval, decision rates and approver edits.
+//! - `presence`: who else is viewing or writing in a conversation.
 //! - `bench`: `hearken bench-approvals`.
 //!
 //! Known gaps:
-// TODO(#4): show who else is viewing or writing a conversation (presence).
-// TODO(#4): follower counts are not stored, so follower rules and risk see 0.
-// TODO(#4): conversations carry no locale; replies use the default guide unless the API
-// request names one.
 // TODO(#4): style guides, templates, approval paths, routing, teams and departments are
 // edited through the API only; `/brand-voice` shows them read-only. Reply rights granted
 // without a test are API only. (Tests, grading and reply rights have pages: `/tests`.)
@@ -27,6 +24,7 @@ pub mod certify;
 pub mod decide;
 pub mod directory;
 pub mod gate;
+pub mod presence;
 pub mod reports;
 pub mod schedule;
 pub mod view;

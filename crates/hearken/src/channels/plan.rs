@@ -258,13 +258,17 @@ fn item_action(t: &Target<'_>, item: ItemUpsert) -> Action {
         platform_user_id: item.author.platform_user_id,
         display_name: item.author.display_name,
     });
-    checked(Action::Ingest(m))
+    let followers = item.author.followers.and_then(|n| i64::try_from(n).ok());
+    checked(Action::Ingest {
+        message: m,
+        followers,
+    })
 }
 
 /// Refuses items that storage could not keep faithfully.
 fn checked(a: Action) -> Action {
     let m = match &a {
-        Action::Ingest(m) | Action::Echo { message: m, .. } => m,
+        Action::Ingest { message: m, .. } | Action::Echo { message: m, .. } => m,
         _ => return a,
     };
     if m.text.contains('\u{FDD0}') {

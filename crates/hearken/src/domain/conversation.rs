@@ -144,6 +144,53 @@ impl Tag {
     }
 }
 
+/// A conversation's language: a BCP 47-like tag (`es`, `pt-BR`, `zh-Hant-TW`), at most 35
+/// characters, in canonical case (language lower, script title, region upper). `_` is
+/// read as `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Locale(String);
+
+/// Why a locale tag was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a language tag such as es or pt-BR")]
+pub struct LocaleError(String);
+
+impl Locale {
+    /// Parses user input into a canonical tag.
+    pub fn parse(raw: &str) -> Result<Locale, LocaleError> {
+        let refuse = || LocaleError(raw.chars().take(40).collect());
+        let t = raw.trim().replace('_', "-");
+        if t.is_empty() || t.len() > 35 {
+            return Err(refuse());
+        }
+        let mut out = Vec::new();
+        for (i, sub) in t.split('-').enumerate() {
+            let letters = sub.chars().all(|c| c.is_ascii_alphabetic());
+            let alnum = sub.chars().all(|c| c.is_ascii_alphanumeric());
+            let digits = sub.chars().all(|c| c.is_ascii_digit());
+            let canonical = match (i, sub.len()) {
+                (0, 2..=3 | 5..=8) if letters => sub.to_ascii_lowercase(),
+                (0, _) => return Err(refuse()),
+                (_, 4) if letters => {
+                    let (first, rest) = sub.split_at(1);
+                    first.to_ascii_uppercase() + &rest.to_ascii_lowercase()
+                }
+                (_, 2) if letters => sub.to_ascii_uppercase(),
+                (_, 3) if digits => sub.to_owned(),
+                (_, 1..=8) if alnum => sub.to_ascii_lowercase(),
+                _ => return Err(refuse()),
+            };
+            out.push(canonical);
+        }
+        Ok(Locale(out.join("-")))
+    }
+
+    /// The tag text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +204,29 @@ mod tests {
             Err(TagError::TooLong)
         ));
         assert!(matches!(Tag::parse("a\u{7}b"), Err(TagError::Control)));
+    }
+
+    #[test]
+    fn locales_are_canonical_language_tags() {
+        let ok = |raw: &str| Locale::parse(raw).unwrap().as_str().to_owned();
+        assert_eq!(ok("es"), "es");
+        assert_eq!(ok(" pt_br "), "pt-BR");
+        assert_eq!(ok("ZH-hant-tw"), "zh-Hant-TW");
+        assert_eq!(ok("es-419"), "es-419");
+        assert_eq!(ok("de-CH-1996"), "de-CH-1996");
+        for bad in [
+            "",
+            "e",
+            "english1",
+            "en-",
+            "en--US",
+            "1en",
+            "en US",
+            "fr-<b>",
+            "a".repeat(36).as_str(),
+        ] {
+            assert!(Locale::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/notes",
             post(api::conversations::add_note),
         )
+        .route(
+            "/conversations/{id}/presence",
+            post(api::conversations::presence),
+        )
         .route("/dashboard", get(api::dashboard::get))
         .route("/audit", get(api::audit::list))
         .route(

@@ -29,6 +29,8 @@ pub struct ConversationView {
     /// Epoch milliseconds of the oldest unanswered customer message.
     pub waiting_since: Option<i64>,
     pub activity: String,
+    /// The language tag replies are checked against; absent: the workspace default.
+    pub locale: Option<String>,
 }
 
 impl From<ConversationRow> for ConversationView {
@@ -51,6 +53,7 @@ impl From<ConversationRow> for ConversationView {
             message_count: c.message_count,
             activity_at: c.activity_at,
             waiting_since: c.waiting_since,
+            locale: c.locale,
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::app::{AppState, DeskEvent};
 use crate::auth::Principal;
-use crate::domain::conversation::{Priority, Status, Tag};
+use crate::domain::conversation::{Locale, Priority, Status, Tag};
 use crate::domain::Actor;
 use crate::storage::{
     ConversationChange, ConversationRow, InboxCursor, InboxFilter, NoteRow, StoreError,
@@ -160,9 +160,12 @@ pub struct ChangeRequest {
     pub assignee: Option<String>,
     /// A team id, or empty / `none` to clear.
     pub team: Option<String>,
+    /// A language tag such as `es` or `pt-BR`, or empty / `none` for the workspace
+    /// default: replies are checked against this locale's style guide.
+    pub locale: Option<String>,
 }
 
-/// Validates and applies a change to status, priority, assignee or team.
+/// Validates and applies a change to status, priority, assignee, team or locale.
 pub async fn change(
     state: &AppState,
     who: &Principal,
@@ -213,6 +216,17 @@ pub async fn change(
                 )
             }
             None => None,
+        });
+    }
+    if let Some(l) = &req.locale {
+        c.locale = Some(match l.trim() {
+            "" | "none" => None,
+            tag => Some(
+                Locale::parse(tag)
+                    .map_err(|e| WorkError::Invalid(e.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
         });
     }
     let row = state

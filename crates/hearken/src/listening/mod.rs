@@ -215,7 +215,13 @@ async fn store_match(
     if let Some(n) = post.followers {
         state
             .store
-            .set_identity_followers(ws, &post.channel, &post.author.platform_user_id, n)
+            .set_identity_followers(
+                ws,
+                &post.channel,
+                &post.author.platform_user_id,
+                n,
+                post.created_at,
+            )
             .await?;
     }
     let tag = Tag::parse(&format!("listening:{}", row.name))

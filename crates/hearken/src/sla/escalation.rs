@@ -326,6 +326,7 @@ mod tests {
             activity_at: 0,
             waiting_since: None,
             resolved_at: None,
+            locale: None,
         }
     }
 

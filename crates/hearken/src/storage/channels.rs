@@ -79,8 +79,12 @@ pub struct DeliveryRow {
 /// What one platform event asks the store to do.
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// A new item from a customer (or a re-delivery of a known one).
-    Ingest(IncomingMessage),
+    /// A new item from a customer (or a re-delivery of a known one), with the author's
+    /// follower count when the payload carries one.
+    Ingest {
+        message: IncomingMessage,
+        followers: Option<i64>,
+    },
     /// The text of an item changed on the platform.
     Edit {
         platform_id: String,
@@ -586,9 +590,22 @@ macro_rules! channels_sql {
                 arrival: i64,
             ) -> StoreResult<bool> {
                 match action {
-                    Action::Ingest(m) => {
+                    Action::Ingest { message: m, followers } => {
                         delta.item(&m.platform_id, m.platform_time, arrival);
-                        return Ok(chan_ingest(conn, ws, run, m).await?.is_some());
+                        let stored = chan_ingest(conn, ws, run, m).await?.is_some();
+                        if let (Some(n), Some(who)) = (followers, &m.customer) {
+                            // After the item, so a new customer's identity exists (#4).
+                            note_followers_in(
+                                conn,
+                                ws,
+                                m.channel.as_str(),
+                                &who.platform_user_id,
+                                *n,
+                                m.platform_time,
+                            )
+                            .await?;
+                        }
+                        return Ok(stored);
                     }
                     Action::Echo { message, ours } => {
                         delta.item(&message.platform_id, message.platform_time, arrival);
@@ -909,11 +926,13 @@ macro_rules! channels_sql {
                         ..ReconcileReport::default()
                     };
                     for action in actions {
-                        if matches!(action, Action::Ingest(_) | Action::Echo { .. }) {
+                        if matches!(action, Action::Ingest { .. } | Action::Echo { .. }) {
                             out.polled += 1;
                         }
                         let channel = match action {
-                            Action::Ingest(m) | Action::Echo { message: m, .. } => m.channel.as_str(),
+                            Action::Ingest { message: m, .. } | Action::Echo { message: m, .. } => {
+                                m.channel.as_str()
+                            }
                             _ => "mastodon",
                         };
                         if chan_apply(&mut tx, ws, &mut run, channel, action, &mut delta, now).await? {

@@ -13,6 +13,7 @@ pub(crate) mod ingest;
 pub mod listening;
 mod models;
 mod postgres;
+pub mod presence;
 pub mod routing;
 pub mod sla;
 mod sla_batch;
@@ -86,6 +87,7 @@ pub trait Store:
     + HistoryStore
     + identities::ChannelsStore
     + listening::ListeningStore
+    + presence::PresenceStore
     + routing::RoutingStore
     + Send
     + Sync

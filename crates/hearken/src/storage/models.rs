@@ -110,6 +110,8 @@ pub struct ConversationRow {
     pub activity_at: i64,
     pub waiting_since: Option<i64>,
     pub resolved_at: Option<i64>,
+    /// The conversation's language tag; `None` means the workspace default.
+    pub locale: Option<String>,
 }
 
 /// A keyset position in the inbox: the last row's activity time and id.
@@ -159,6 +161,8 @@ pub struct ConversationChange {
     pub assignee_id: Option<Option<i64>>,
     /// `Some(None)` clears the team.
     pub team_id: Option<Option<i64>>,
+    /// A canonical language tag; `Some(None)` clears it.
+    pub locale: Option<Option<String>>,
 }
 
 /// A message as stored.

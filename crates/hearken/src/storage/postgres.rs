@@ -95,3 +95,5 @@ super::listening::listening_sql!(PgStore);
 super::routing::routing_sql!(PgStore);
 // Issue #3: SLA crossings announced, notified and escalated.
 super::escalation::escalation_sql!(PgStore);
+// Issue #4: who else is on a conversation (presence).
+super::presence::presence_sql!(PgStore);

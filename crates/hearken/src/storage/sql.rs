@@ -76,7 +76,7 @@ pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.con
     c.account_id, a.handle AS account_handle, c.channel, c.visibility, c.identity_id, \
     i.handle AS customer_handle, c.contact_id, c.status, c.priority, c.assignee_id, c.team_id, \
     c.preview, c.message_count, c.first_message_at, c.activity_at, c.waiting_since, \
-    c.resolved_at \
+    c.resolved_at, c.locale \
     FROM conversations c JOIN accounts a ON a.id = c.account_id \
     LEFT JOIN identities i ON i.id = c.identity_id";
 
@@ -592,6 +592,7 @@ macro_rules! sql_store {
                 "priority": c.priority,
                 "assignee_id": c.assignee_id,
                 "team_id": c.team_id,
+                "locale": c.locale,
             })
         }
 
@@ -607,7 +608,7 @@ macro_rules! sql_store {
             };
             sqlx::query(
                 "UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, \
-                 team_id = $5, resolved_at = $6, updated_at = $7 WHERE id = $1",
+                 team_id = $5, resolved_at = $6, updated_at = $7, locale = $8 WHERE id = $1",
             )
             .bind(before.id)
             .bind(status)
@@ -616,6 +617,7 @@ macro_rules! sql_store {
             .bind(change.team_id.unwrap_or(before.team_id))
             .bind(resolved_at)
             .bind(now_millis())
+            .bind(change.locale.clone().unwrap_or_else(|| before.locale.clone()))
             .execute(&mut *conn)
             .await?;
             Ok(())

@@ -93,3 +93,5 @@ super::listening::listening_sql!(SqliteStore);
 super::routing::routing_sql!(SqliteStore);
 // Issue #3: SLA crossings announced, notified and escalated.
 super::escalation::escalation_sql!(SqliteStore);
+// Issue #4: who else is on a conversation (presence).
+super::presence::presence_sql!(SqliteStore);

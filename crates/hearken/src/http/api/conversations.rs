@@ -69,7 +69,7 @@ pub async fn get(
     }))
 }
 
-/// Change status, priority, assignee or team.
+/// Change status, priority, assignee, team or locale.
 #[utoipa::path(patch, path = "/api/v1/conversations/{id}", params(("id" = i64, Path)), request_body = ChangeRequest, responses((status = 200, body = ConversationView), (status = 422, body = ErrorBody)))]
 pub async fn change(
     State(state): State<AppState>,
@@ -186,4 +186,26 @@ pub async fn add_note(
     require(&who, Permission::WorkConversations)?;
     let note = inbox::add_note(&state, &who, id, &req.body).await?;
     Ok((StatusCode::CREATED, Json(note.into())))
+}
+
+/// A presence heartbeat.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PresenceRequest {
+    /// True while the caller is typing a reply.
+    #[serde(default)]
+    pub writing: bool,
+}
+
+/// Records that the caller has the conversation open (and whether they are writing) and
+/// returns the other users of the workspace seen on it within the last 30 seconds.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/presence", params(("id" = i64, Path)), request_body = PresenceRequest, responses((status = 200, body = crate::approvals::presence::Presence), (status = 404, body = ErrorBody)))]
+pub async fn presence(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<PresenceRequest>,
+) -> Result<Json<crate::approvals::presence::Presence>, ApiError> {
+    require(&who, Permission::ReadConversations)?;
+    let p = crate::approvals::presence::heartbeat(&state, &who, id, req.writing).await?;
+    Ok(Json(p))
 }

@@ -134,6 +134,16 @@ pub async fn page(
         .filter(|d| d.conversation_id == id && d.status != "sent")
         .map(|d| json!({ "id": d.id, "status": d.status, "mine": d.author_id == who.user_id }))
         .collect();
+    // Issue #4: the locales with a style guide, offered in the conversation's locale field.
+    let mut locales: Vec<String> = state
+        .store
+        .style_guides(who.workspace)
+        .await?
+        .into_iter()
+        .map(|g| g.locale)
+        .collect();
+    locales.sort();
+    locales.dedup();
     render(
         &state,
         "conversation.html",
@@ -153,6 +163,7 @@ pub async fn page(
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             "sla": sla,
+            "locales": locales,
         }),
     )
 }
