@@ -196,8 +196,7 @@ impl QuantileSketch {
 
     /// Representative value of bucket `i`: within `alpha` of all its values.
     fn value(&self, i: i32) -> f64 {
-        let gamma = self.ln_gamma.exp();
-        2.0 * (f64::from(i) * self.ln_gamma).exp() / (gamma + 1.0)
+        bucket_value(self.ln_gamma, i)
     }
 
     /// Removes one value that was inserted before (for aggregates kept up to date as
@@ -270,6 +269,110 @@ impl QuantileSketch {
         }
         Some(self.max)
     }
+}
+
+/// The sum of many sketches of one accuracy, for reports that merge thousands of stored
+/// daily sketches: bucket counts are kept in a dense array indexed from the lowest bucket
+/// seen, so adding a sketch is one pass over its buckets with no map lookups. Quantiles
+/// are the ones [`QuantileSketch::merge`] followed by [`QuantileSketch::quantile`] gives.
+#[derive(Debug, Clone)]
+pub struct SketchSum {
+    alpha: f64,
+    ln_gamma: f64,
+    zero_count: u64,
+    count: u64,
+    min: f64,
+    max: f64,
+    base: i32,
+    counts: Vec<u64>,
+}
+
+impl SketchSum {
+    /// An empty sum for sketches of accuracy `alpha`.
+    pub fn new(alpha: f64) -> Result<Self, SketchError> {
+        let empty = QuantileSketch::new(alpha)?;
+        Ok(SketchSum {
+            alpha,
+            ln_gamma: empty.ln_gamma,
+            zero_count: 0,
+            count: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            base: 0,
+            counts: Vec::new(),
+        })
+    }
+
+    /// Number of values summed.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds all of `sketch`'s values. It must have the same `alpha`.
+    pub fn add(&mut self, sketch: &QuantileSketch) -> Result<(), SketchError> {
+        if (self.alpha - sketch.alpha).abs() > 1e-12 {
+            return Err(SketchError::AlphaMismatch(self.alpha, sketch.alpha));
+        }
+        if let (Some((&lo, _)), Some((&hi, _))) = (
+            sketch.buckets.first_key_value(),
+            sketch.buckets.last_key_value(),
+        ) {
+            self.reserve(lo, hi);
+            for (i, c) in &sketch.buckets {
+                self.counts[(i - self.base) as usize] += c;
+            }
+        }
+        self.zero_count += sketch.zero_count;
+        self.count += sketch.count;
+        self.min = self.min.min(sketch.min);
+        self.max = self.max.max(sketch.max);
+        Ok(())
+    }
+
+    /// Makes room for bucket indexes `lo..=hi`.
+    fn reserve(&mut self, lo: i32, hi: i32) {
+        if self.counts.is_empty() {
+            self.base = lo;
+            self.counts = vec![0; (hi - lo + 1) as usize];
+            return;
+        }
+        if lo < self.base {
+            let grow = (self.base - lo) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.base = lo;
+        }
+        let top = self.base + self.counts.len() as i32 - 1;
+        if hi > top {
+            self.counts
+                .resize(self.counts.len() + (hi - top) as usize, 0);
+        }
+    }
+
+    /// Estimated nearest-rank quantile `q`; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank <= self.zero_count {
+            return Some(0.0);
+        }
+        let mut seen = self.zero_count;
+        for (n, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if *c > 0 && seen >= rank {
+                let i = self.base + n as i32;
+                return Some(bucket_value(self.ln_gamma, i).clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+/// Representative value of bucket `i` for `ln γ`: within `α` of all its values.
+fn bucket_value(ln_gamma: f64, i: i32) -> f64 {
+    let gamma = ln_gamma.exp();
+    2.0 * (f64::from(i) * ln_gamma).exp() / (gamma + 1.0)
 }
 
 /// Prefix of the compact text form written by [`QuantileSketch::encode`].
@@ -471,5 +574,28 @@ mod tests {
         assert_eq!(QuantileSketch::decode(&broken), None);
         assert_eq!(QuantileSketch::decode("qs1|0.01|x"), None);
         assert_eq!(QuantileSketch::decode("not a sketch"), None);
+    }
+
+    #[test]
+    fn a_sketch_sum_gives_the_quantiles_of_merged_sketches() {
+        let mut merged = QuantileSketch::new(0.01).unwrap();
+        let mut sum = SketchSum::new(0.01).unwrap();
+        // Sketches over different ranges, so the dense array grows at both ends.
+        for (seed, scale) in [(1, 1.0), (2, 1e-3), (3, 50.0), (4, 1.0)] {
+            let mut sk = QuantileSketch::new(0.01).unwrap();
+            for v in values(seed, 300) {
+                sk.insert(v * scale);
+            }
+            sk.insert(0.0);
+            merged.merge(&sk).unwrap();
+            sum.add(&sk).unwrap();
+        }
+        assert_eq!(sum.count(), merged.count());
+        for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.999, 1.0] {
+            assert_eq!(sum.quantile(q), merged.quantile(q), "q = {q}");
+        }
+        assert_eq!(SketchSum::new(0.01).unwrap().quantile(0.5), None);
+        let other = QuantileSketch::new(0.02).unwrap();
+        assert!(sum.add(&other).is_err());
     }
 }

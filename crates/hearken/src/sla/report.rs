@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hearken_sla::stats::{summarize, QuantileMethod};
+use hearken_sla::stats::{summarize, QuantileMethod, SketchSum};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -812,7 +812,7 @@ struct RollMetric {
     sum: i64,
     met: i64,
     breached: i64,
-    sketch: Option<hearken_sla::stats::QuantileSketch>,
+    sketch: Option<SketchSum>,
 }
 
 fn week_of(day: &str, bucket: Bucket) -> String {
@@ -844,9 +844,14 @@ pub fn compute_from_rollups(
             _ => v.to_owned(),
         }
     };
-    let mut cells: BTreeMap<(String, String), RollCell> = BTreeMap::new();
+    // Cells by period, then by slice label; labels are made once per slice value and
+    // looked up without allocating, since a sliced window holds thousands of rows.
+    let mut cells: BTreeMap<String, BTreeMap<String, RollCell>> = BTreeMap::new();
+    let mut labels_of: HashMap<&str, String> = HashMap::new();
     for r in rows {
-        let key = label(&r.dim_value);
+        let key: &str = labels_of
+            .entry(r.dim_value.as_str())
+            .or_insert_with(|| label(&r.dim_value));
         let i = match r.metric.as_str() {
             "case" => 3,
             "first_response" => 0,
@@ -861,8 +866,16 @@ pub fn compute_from_rollups(
         let sketch = sketch
             .filter(|_| i < 3)
             .and_then(hearken_sla::stats::QuantileSketch::decode);
-        for period in [week_of(&r.day, q.bucket), "all".to_owned()] {
-            let c = cells.entry((period, key.clone())).or_default();
+        let week = (q.bucket == Bucket::Week).then(|| week_of(&r.day, q.bucket));
+        for period in [week.as_deref().unwrap_or(&r.day), "all"] {
+            if !cells.contains_key(period) {
+                cells.insert(period.to_owned(), BTreeMap::new());
+            }
+            let by_key = cells.get_mut(period).expect("inserted above");
+            if !by_key.contains_key(key) {
+                by_key.insert(key.to_owned(), RollCell::default());
+            }
+            let c = by_key.get_mut(key).expect("inserted above");
             if i == 3 {
                 c.opened += r.opened;
                 continue;
@@ -876,12 +889,10 @@ pub fn compute_from_rollups(
             m.breached += r.breached;
             m.sum += sum;
             if let Some(sk) = &sketch {
-                match &mut m.sketch {
-                    Some(have) => {
-                        let _ = have.merge(sk);
-                    }
-                    None => m.sketch = Some(sk.clone()),
-                }
+                let sum = m.sketch.get_or_insert_with(|| {
+                    SketchSum::new(crate::sla::rollup::SKETCH_ALPHA).expect("valid alpha")
+                });
+                let _ = sum.add(sk);
             }
         }
     }
@@ -907,7 +918,10 @@ pub fn compute_from_rollups(
     };
     let mut out_rows = Vec::new();
     let mut totals = Vec::new();
-    for ((period, key), c) in cells {
+    let flat = cells
+        .into_iter()
+        .flat_map(|(period, by_key)| by_key.into_iter().map(move |(k, c)| (period.clone(), k, c)));
+    for (period, key, c) in flat {
         let row = ReportRow {
             cases_opened: c.opened.max(0) as usize,
             cases_resolved: c.metrics[2].count.max(0) as usize,
