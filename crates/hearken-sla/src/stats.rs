@@ -194,11 +194,6 @@ impl QuantileSketch {
         (v.ln() / self.ln_gamma).ceil() as i32
     }
 
-    /// Representative value of bucket `i`: within `alpha` of all its values.
-    fn value(&self, i: i32) -> f64 {
-        bucket_value(self.ln_gamma, i)
-    }
-
     /// Removes one value that was inserted before (for aggregates kept up to date as
     /// figures change). Bucket counts are exact; `min` and `max` stay as they were, so
     /// they remain bounds (quantiles are clamped to them). Removing a value that was never
@@ -253,21 +248,15 @@ impl QuantileSketch {
     /// Estimated nearest-rank quantile `q` (clamped to `[0, 1]`); `None`
     /// when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
-        if rank <= self.zero_count {
-            return Some(0.0);
-        }
-        let mut seen = self.zero_count;
-        for (i, c) in &self.buckets {
-            seen += c;
-            if seen >= rank {
-                return Some(self.value(*i).clamp(self.min, self.max));
-            }
-        }
-        Some(self.max)
+        let buckets = self.buckets.iter().map(|(i, c)| (*i, *c));
+        let spread = Spread {
+            zero_count: self.zero_count,
+            count: self.count,
+            min: self.min,
+            max: self.max,
+            ln_gamma: self.ln_gamma,
+        };
+        spread.quantile(q, buckets)
     }
 }
 
@@ -350,6 +339,33 @@ impl SketchSum {
 
     /// Estimated nearest-rank quantile `q`; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        let base = self.base;
+        let buckets = (self.counts.iter().enumerate())
+            .filter(|(_, c)| **c > 0)
+            .map(move |(n, c)| (base + n as i32, *c));
+        let spread = Spread {
+            zero_count: self.zero_count,
+            count: self.count,
+            min: self.min,
+            max: self.max,
+            ln_gamma: self.ln_gamma,
+        };
+        spread.quantile(q, buckets)
+    }
+}
+
+/// What a nearest-rank quantile needs besides the buckets, shared by the sketch and the sum.
+struct Spread {
+    zero_count: u64,
+    count: u64,
+    min: f64,
+    max: f64,
+    ln_gamma: f64,
+}
+
+impl Spread {
+    /// The quantile over `buckets` (index, count), in ascending index order.
+    fn quantile(&self, q: f64, buckets: impl Iterator<Item = (i32, u64)>) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
@@ -358,10 +374,9 @@ impl SketchSum {
             return Some(0.0);
         }
         let mut seen = self.zero_count;
-        for (n, c) in self.counts.iter().enumerate() {
+        for (i, c) in buckets {
             seen += c;
-            if *c > 0 && seen >= rank {
-                let i = self.base + n as i32;
+            if seen >= rank {
                 return Some(bucket_value(self.ln_gamma, i).clamp(self.min, self.max));
             }
         }
