@@ -287,6 +287,15 @@ pub async fn ensure_workspace(store: &DynStore, slug: &str) -> anyhow::Result<Wo
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     let listen = settings.listen;
+    let state = AppState::new(store, settings);
+    start_background(&state);
+    serve_state(state, listen).await
+}
+
+/// Starts what runs beside the HTTP server, for `serve` and `demo` alike: signed audit
+/// checkpoints, scheduled retention, the channel workers, and the drafts' scheduler.
+pub fn start_background(state: &AppState) {
+    let (store, settings) = (&state.store, &state.settings);
     if let Some(key) = settings.audit_key() {
         let every = std::time::Duration::from_secs(settings.audit_checkpoint_minutes.max(1) * 60);
         crate::audit::checkpoint::spawn_periodic(store.clone(), key, every);
@@ -297,11 +306,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let every = std::time::Duration::from_secs(settings.retention_hours * 3600);
         crate::history::retention::spawn(store.clone(), every);
     }
-    let state = AppState::new(store, settings);
-    start_channels(&state);
+    start_channels(state);
     // Issue #4: deadlines, escalation, expiry and scheduled sends of drafts.
     crate::approvals::schedule::spawn(state.clone(), std::time::Duration::from_secs(15));
-    serve_state(state, listen).await
 }
 
 /// Starts the delivery worker, the quiet-source monitor and reconciliation polls.

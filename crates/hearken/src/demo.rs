@@ -81,6 +81,10 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         "Open http://{}/ and sign in as admin@demo.hearken.local with password {password}",
         args.listen
     );
+    println!(
+        "More users: HEARKEN_DATA_DIR={} hearken user add --workspace demo ...",
+        dir.display()
+    );
     if args.replay_ms > 0 {
         println!(
             "Replaying {} messages as live traffic, one every {} ms",
@@ -94,6 +98,7 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
             Duration::from_millis(args.replay_ms),
         ));
     }
+    crate::cli::start_background(&state);
     crate::cli::serve_state(state, args.listen).await
 }
 

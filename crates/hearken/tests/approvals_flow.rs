@@ -1275,3 +1275,25 @@ async fn the_reply_record_names_the_template_every_version_with_its_findings_and
         assert!(html.contains(expected), "{expected} missing from the page");
     }
 }
+
+#[tokio::test]
+async fn reply_rights_last_one_day_to_ten_years_and_no_validity_overflows() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    for days in [0, 3651, i64::MAX] {
+        let grant = json!({ "user_id": agent.id, "channels": ["x"], "days": days });
+        let (status, out) = post(&app, &manager.token, "/api/v1/certifications", grant).await;
+        assert_eq!(status, 422, "{days} days: {out}");
+        let mut test = comm_test();
+        test["validity_days"] = json!(days);
+        let (status, out) = post(&app, &manager.token, "/api/v1/comm-tests", test).await;
+        assert_eq!(status, 422, "{days} days: {out}");
+    }
+    let grant = json!({ "user_id": agent.id, "channels": ["x"], "days": 3650 });
+    let (status, out) = post(&app, &manager.token, "/api/v1/certifications", grant).await;
+    assert_eq!(status, 201, "{out}");
+    // Rights granted for 3650 days end 3650 × 24 hours after the grant.
+    let span = out["expires_at"].as_i64().unwrap() - out["granted_at"].as_i64().unwrap();
+    assert_eq!(span, 3650 * DAY_MS);
+}

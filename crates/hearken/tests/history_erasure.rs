@@ -461,3 +461,101 @@ async fn the_retention_schedule_applies_each_workspace_policy() {
         "the other workspace has no policy: text, version and preview kept"
     );
 }
+
+#[tokio::test]
+async fn from_the_person_page_an_admin_holds_releases_and_erases_and_an_agent_adds_attributes() {
+    use axum::http::StatusCode;
+    use common::browser::Browser;
+    let app = TestApp::new().await;
+    let admin = app.user("admin").await;
+    let agent = app.user("agent").await;
+    let msg = inbound(Channel::X, "acme", "p1", "31", "pagesecret here", 1_000);
+    ingest(app.store(), app.ws, &[msg]).await;
+    let contact = contact_of(app.store(), app.ws, "x", "p1").await;
+    let page = format!("/contacts/{contact}");
+
+    let mut agent_b = Browser::signed_in(&app, &agent).await;
+    let (html, csrf) = agent_b.page(&page).await;
+    assert!(!html.contains("erasure-form"), "agents see no erasure form");
+    let hostile = "<script>alert(1)</script>@x.example";
+    let (s, _, _) = agent_b
+        .post(
+            &format!("/contacts/{contact}/attributes"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "custom"),
+                ("name", "note"),
+                ("value", hostile),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (html, _) = agent_b.page(&page).await;
+    assert!(!html.contains(hostile), "the attribute is escaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "shown as text");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("reason", "r"),
+        ("confirm", "erase"),
+    ];
+    let (s, _, _) = agent_b
+        .post(&format!("/contacts/{contact}/erasure"), &form)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let mut b = Browser::signed_in(&app, &admin).await;
+    let (_, csrf) = b.page(&page).await;
+    let (s, _, _) = b
+        .post(
+            &format!("/contacts/{contact}/holds"),
+            &[("csrf", &csrf), ("reason", "dispute 7")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (html, csrf) = b.page(&page).await;
+    assert!(html.contains("dispute 7"), "the hold is listed");
+    let erase = [
+        ("csrf", csrf.as_str()),
+        ("reason", "GDPR #9"),
+        ("confirm", "erase"),
+    ];
+    let (s, _, _) = b
+        .post(&format!("/contacts/{contact}/erasure"), &erase)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a hold covers the person");
+    assert_eq!(traces(&app, "pagesecret").await, 3);
+
+    let holds = app.store().holds(app.ws).await.unwrap();
+    let hold = holds.iter().find(|h| h.reason == "dispute 7").unwrap().id;
+    let back = contact.to_string();
+    let (s, _, _) = b
+        .post(
+            &format!("/holds/{hold}/release"),
+            &[("csrf", &csrf), ("contact_id", &back)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let unconfirmed = [
+        ("csrf", csrf.as_str()),
+        ("reason", "GDPR #9"),
+        ("confirm", ""),
+    ];
+    let (s, _, _) = b
+        .post(&format!("/contacts/{contact}/erasure"), &unconfirmed)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "erasure needs the typed word"
+    );
+    // Counted by hand: the message text, its version and the conversation preview.
+    assert_eq!(traces(&app, "pagesecret").await, 3);
+    let (s, _, _) = b
+        .post(&format!("/contacts/{contact}/erasure"), &erase)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(traces(&app, "pagesecret").await, 0);
+    let (actor, after) = last_event(&app, "contact.erased").await;
+    assert_eq!(actor, format!("user:{}", admin.id));
+    assert_eq!(after["reason"], "GDPR #9");
+}

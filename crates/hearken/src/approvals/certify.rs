@@ -19,6 +19,8 @@ use crate::storage::approvals::{
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// The longest reply rights last, from a test or granted by hand (ten years).
+pub const MAX_VALIDITY_DAYS: i64 = 3650;
 /// Stores a new test after checking it can be graded.
 pub async fn create(
     state: &AppState,
@@ -28,10 +30,15 @@ pub async fn create(
     validity_days: i64,
     test: &CommTest,
 ) -> Result<CommTestRow, FlowError> {
-    if name.trim().is_empty() || channels.is_empty() || validity_days < 1 {
-        return Err(FlowError::Invalid(
-            "a test needs a name, at least one channel and a validity of at least one day".into(),
-        ));
+    if name.trim().is_empty()
+        || name.chars().count() > 200
+        || channels.is_empty()
+        || !(1..=MAX_VALIDITY_DAYS).contains(&validity_days)
+    {
+        return Err(FlowError::Invalid(format!(
+            "a test needs a name of 1 to 200 characters, at least one channel and a validity \
+             of 1 to {MAX_VALIDITY_DAYS} days"
+        )));
     }
     test.style
         .validate()

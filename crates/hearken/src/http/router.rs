@@ -238,6 +238,10 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/{id}", get(ui::history::timeline))
         .route("/contacts/{id}/links", post(ui::history::link))
         .route("/contacts/{id}/vip", post(ui::history::vip))
+        .route("/contacts/{id}/attributes", post(ui::person::add_attribute))
+        .route("/contacts/{id}/holds", post(ui::person::place_hold))
+        .route("/holds/{id}/release", post(ui::person::release_hold))
+        .route("/contacts/{id}/erasure", post(ui::person::erase))
         .route(
             "/contacts/{id}/suggestions/dismiss",
             post(ui::history::dismiss_suggestion),

@@ -290,6 +290,7 @@ pub async fn seed(role: Role) -> Seeded {
         ("contact_link_ui", "link-ui"),
         ("contact_deleted", "deleted"),
         ("contact_erased", "erased"),
+        ("contact_erased_ui", "erased-ui"),
     ] {
         let c = arrive(&app, pid, "Hello", &[]).await;
         v.insert(name, contact_of(&app, c).await.to_string());
@@ -349,6 +350,16 @@ pub async fn seed(role: Role) -> Seeded {
     )
     .await;
     v.insert("hold", id(&hold));
+    let hold_ui = call(
+        &app,
+        &admin,
+        "POST",
+        "/api/v1/legal-holds",
+        Some(json!({ "subject_kind": "conversation", "subject_id": edited, "reason": "audit" })),
+        201,
+    )
+    .await;
+    v.insert("hold_ui", id(&hold_ui));
 
     // Groups, reply rights, a communication test with an attempt to grade.
     let team = call(

@@ -678,10 +678,11 @@ pub async fn grant(
     Json(req): Json<GrantRequest>,
 ) -> Result<(StatusCode, Json<CertificationRow>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
-    if req.channels.is_empty() || req.days < 1 {
-        return Err(ApiError::BadRequest(
-            "name channels and at least one day".into(),
-        ));
+    let max = crate::approvals::certify::MAX_VALIDITY_DAYS;
+    if req.channels.is_empty() || !(1..=max).contains(&req.days) {
+        return Err(ApiError::BadRequest(format!(
+            "name channels and a validity of 1 to {max} days"
+        )));
     }
     let now = now_millis();
     let c = NewCertification {

@@ -183,7 +183,7 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
-fn reason(r: &ReasonRequest) -> Result<String, ApiError> {
+pub fn reason(r: &ReasonRequest) -> Result<String, ApiError> {
     let t = r.reason.trim();
     if t.is_empty() || t.chars().count() > 1000 {
         return Err(ApiError::BadRequest(

@@ -25,13 +25,29 @@ pub async fn timeline(
 ) -> Result<Html<String>, PageError> {
     require(&who, Permission::ReadConversations)?;
     let t = timeline::build(&state.store, who.workspace, id).await?;
+    let can_admin = who.can(Permission::ManageUsers);
+    // Active legal holds on this person, for the admins' forms.
+    let holds: Vec<_> = match can_admin {
+        true => state
+            .store
+            .holds(who.workspace)
+            .await?
+            .into_iter()
+            .filter(|h| h.subject_kind == "contact" && h.subject_id == id)
+            .filter(|h| h.released_at.is_none())
+            .collect(),
+        false => Vec::new(),
+    };
     render(
         &state,
         "history_timeline.html",
         json!({
             "me": MeView::of(&who),
             "t": t,
+            "contact_id": id,
+            "holds": holds,
             "can_work": who.can(Permission::WorkConversations),
+            "can_admin": can_admin,
             "can_read_originals": who.can(Permission::ReadAudit),
         }),
     )

@@ -12,6 +12,7 @@ pub mod history;
 pub mod inbox;
 pub mod listening;
 pub mod login;
+pub mod person;
 pub mod sla;
 pub mod users;
 
