@@ -331,9 +331,14 @@ async fn the_conversation_locale_chooses_the_style_guide() {
     let start = text.find("ok").unwrap();
     assert_eq!(v["span"], json!([start, start + 2]));
 
-    // A request that names a locale still wins over the conversation's.
+    // Naming another locale in the request does not dodge the conversation's guide, and a
+    // request locale that is not a language tag is refused.
     let (status, out) = reply(&app, &agent, conv, json!({ "text": text, "locale": "en" })).await;
-    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["error"]["violations"][0]["rule_id"], "es-no-ok");
+    let bad = json!({ "text": "fine", "locale": "<script>" });
+    let (status, out) = reply(&app, &agent, conv, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
 
     // A regional tag falls back to its language's guide.
     let (status, view) = set_locale(&app, &agent, conv, "es_mx").await;

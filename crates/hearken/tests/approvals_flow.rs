@@ -750,6 +750,15 @@ async fn blocking_style_rules_refuse_with_the_violations_and_warnings_pass() {
         { "id": "shout", "severity": "warning", "kind": "shouting", "max_upper_percent": 50, "min_letters": 4 } ] });
     put(&app, &manager.token, "/api/v1/style-guides/en", rules).await;
     let conv = customer_says(&app, Channel::X, "t8", "Hi").await;
+    let (status, out) = app
+        .api(
+            &manager.token,
+            "PUT",
+            "/api/v1/style-guides/%3Cscript%3E",
+            Some(json!({ "rules": [] })),
+        )
+        .await;
+    assert_eq!(status, 422, "a guide's locale is a language tag: {out}");
 
     let (status, out) = reply(&app, &agent, conv, json!({ "text": "We fix it ASAP" })).await;
     assert_eq!(status, 422, "{out}");

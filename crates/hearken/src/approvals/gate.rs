@@ -50,8 +50,9 @@ pub async fn check(
     opts: &ReplyOptions,
 ) -> Result<Gate, FlowError> {
     let ws = who.workspace;
-    // The request's locale, else the conversation's, else the workspace default.
-    let locale = opts.locale.as_deref().or(conv.locale.as_deref());
+    // The conversation's locale, else the one the request names, else the workspace default:
+    // a request cannot pick a laxer guide for a conversation whose language is known.
+    let locale = conv.locale.as_deref().or(opts.locale.as_deref());
     let guide = voice::enforce(state, ws, text, &conv.channel, locale).await?;
     let provenance = Provenance {
         template_id: opts.template_id,

@@ -76,6 +76,10 @@ pub async fn send_reply(
         .store
         .conversation_messages(ws, conversation_id)
         .await?;
+    if let Some(l) = &opts.locale {
+        crate::domain::conversation::Locale::parse(l)
+            .map_err(|e| FlowError::Invalid(e.to_string()))?;
+    }
     if let Some(t) = opts.template_id {
         let known = state.store.templates(ws, None, None).await?;
         if !known.iter().any(|row| row.id == t) {

@@ -75,6 +75,10 @@ pub async fn put_style_guide(
     Json(req): Json<StyleGuideRequest>,
 ) -> Result<Json<StyleGuideView>, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
+    let locale = crate::domain::conversation::Locale::parse(&locale)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .as_str()
+        .to_owned();
     let ws = who.workspace;
     let rows = state.store.style_guides(ws).await?;
     let version = rows
