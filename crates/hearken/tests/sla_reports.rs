@@ -216,6 +216,55 @@ async fn twcs_per_brand_first_response_medians_match_the_raw_file() {
         })
         .collect();
     assert_eq!(from_csv, expected);
+
+    // Tagging after the fact moves the conversations' figures into the tag's slice of the
+    // daily aggregates, as the exact computation from clocks sees them.
+    let (_, list) = app
+        .api(
+            &manager.token,
+            "GET",
+            "/api/v1/conversations?limit=20",
+            None,
+        )
+        .await;
+    let ids: Vec<i64> = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert!(!ids.is_empty(), "{list}");
+    for id in &ids {
+        let path = format!("/api/v1/conversations/{id}/tags");
+        let (s, _) = app
+            .api(
+                &manager.token,
+                "POST",
+                &path,
+                Some(serde_json::json!({"tag": "late"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+    }
+    let by_tag = |body: &serde_json::Value| -> BTreeMap<String, u64> {
+        body["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let key = t["key"].as_str().unwrap().to_owned();
+                (key, t["first_response"]["count"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let base = format!("/api/v1/reports/sla?from={FROM}&to={TO}&by=tag&time=calendar");
+    let (_, exact) = app
+        .api(&manager.token, "GET", &format!("{base}&exact=true"), None)
+        .await;
+    let (_, fast) = app.api(&manager.token, "GET", &base, None).await;
+    let exact = by_tag(&exact);
+    assert!(exact.get("late").copied().unwrap_or(0) > 0, "{exact:?}");
+    assert_eq!(by_tag(&fast), exact);
 }
 
 #[tokio::test]

@@ -1307,6 +1307,8 @@ macro_rules! sql_store {
                         Some(serde_json::json!({ "tag": tag })),
                     );
                     append_audit_in(&mut tx, ws, &ev).await?;
+                    // The SLA rollups slice by tag: move this conversation's figures (#3).
+                    sla_refresh_in(&mut tx, ws, id).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1332,6 +1334,7 @@ macro_rules! sql_store {
                         None,
                     );
                     append_audit_in(&mut tx, ws, &ev).await?;
+                    sla_refresh_in(&mut tx, ws, id).await?;
                 }
                 tx.commit().await?;
                 Ok(())
