@@ -1,7 +1,7 @@
 //! The audit log over the API (auditors and admins): search, export, verification and
 //! signed checkpoints.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -54,8 +54,8 @@ const MAX_EXPORT: usize = 1_000_000;
 pub async fn export(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<AuditParams>,
-    Query(f): Query<FormatParam>,
+    ApiQuery(p): ApiQuery<AuditParams>,
+    ApiQuery(f): ApiQuery<FormatParam>,
 ) -> Result<impl IntoResponse, ApiError> {
     require(&who, Permission::ReadAudit)?;
     let format = f.format.unwrap_or(ExportFormat::Jsonl);

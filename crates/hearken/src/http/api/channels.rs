@@ -1,6 +1,6 @@
 //! Connected accounts and the completeness ledger over the API (issue #6).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -12,6 +12,7 @@ use crate::channels::reconcile;
 use crate::domain::role::Permission;
 use crate::domain::{Actor, WorkspaceId};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::session::require;
 use crate::storage::channels::ReconcileReport;
 
@@ -40,7 +41,7 @@ pub async fn list(
 pub async fn connect(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<ConnectRequest>,
+    ApiJson(req): ApiJson<ConnectRequest>,
 ) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
     require(&who, Permission::ManageUsers)?;
     let view = connect::connect(
@@ -69,7 +70,7 @@ pub async fn ledger(
 pub async fn reconcile(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReconcileReport>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     let row = state

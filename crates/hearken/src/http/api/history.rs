@@ -2,7 +2,7 @@
 //! suggestions, preserved originals, the reply record, contact deletion, erasure,
 //! retention and legal holds.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use crate::history::record::{self, ReplyRecord};
 use crate::history::timeline::{self, Timeline, VersionText};
 use crate::history::{card, HistoryError};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::session::require;
 use crate::storage::{
     AttributeRow, ContactRow, DeletionReport, ErasureReport, ErasureRequest, HoldRow, LinkRow,
@@ -41,7 +42,7 @@ fn actor(who: &Principal) -> Actor {
 pub async fn timeline(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Timeline>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     Ok(Json(
@@ -60,8 +61,8 @@ pub struct ContactChange {
 pub async fn change_contact(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ContactChange>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ContactChange>,
 ) -> Result<Json<ContactRow>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     let row = state
@@ -76,8 +77,8 @@ pub async fn change_contact(
 pub async fn add_attribute(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<AttributeRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AttributeRequest>,
 ) -> Result<(StatusCode, Json<AttributeRow>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let row = contacts::add_attribute(&state.store, who.workspace, id, &req, &actor(&who)).await?;
@@ -89,8 +90,8 @@ pub async fn add_attribute(
 pub async fn link(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<LinkRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<LinkRequest>,
 ) -> Result<(StatusCode, Json<LinkRow>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let row = contacts::link(&state.store, who.workspace, id, &req, &actor(&who)).await?;
@@ -102,7 +103,7 @@ pub async fn link(
 pub async fn undo_link(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LinkRow>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     Ok(Json(
@@ -141,7 +142,7 @@ pub struct DismissRequest {
 pub async fn dismiss_suggestion(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<DismissRequest>,
+    ApiJson(req): ApiJson<DismissRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::WorkConversations)?;
     dismiss(&state, &who, &req).await?;
@@ -199,8 +200,8 @@ pub fn reason(r: &ReasonRequest) -> Result<String, ApiError> {
 pub async fn delete_contact(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ReasonRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<DeletionReport>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     let why = reason(&req)?;
@@ -221,7 +222,7 @@ pub async fn delete_contact(
 pub async fn contact_originals(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<PreservedRow>>, ApiError> {
     require(&who, Permission::ReadAudit)?;
     Ok(Json(
@@ -244,7 +245,7 @@ pub struct OriginalResponse {
 pub async fn original(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<OriginalResponse>, ApiError> {
     require(&who, Permission::ReadAudit)?;
     Ok(Json(read_original(&state, &who, id).await?))
@@ -284,7 +285,7 @@ pub async fn read_original(
 pub async fn reply_record(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReplyRecord>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     Ok(Json(record::build(&state.store, who.workspace, id).await?))
@@ -295,8 +296,8 @@ pub async fn reply_record(
 pub async fn erase_contact(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ReasonRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<ErasureReport>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     let req = ErasureRequest {
@@ -316,8 +317,8 @@ pub async fn erase_contact(
 pub async fn redact_card(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<ReasonRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<ErasureReport>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     let req = ErasureRequest {
@@ -356,7 +357,7 @@ pub async fn retention(
 pub async fn set_retention(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<RetentionPolicy>,
+    ApiJson(req): ApiJson<RetentionPolicy>,
 ) -> Result<Json<RetentionPolicy>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     if req.max_age_days.is_some_and(|d| !(1..=36_500).contains(&d)) {
@@ -411,7 +412,7 @@ pub async fn holds(
 pub async fn place_hold(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<HoldRequest>,
+    ApiJson(req): ApiJson<HoldRequest>,
 ) -> Result<(StatusCode, Json<HoldRow>), ApiError> {
     require(&who, Permission::ManageUsers)?;
     if !matches!(req.subject_kind.as_str(), "contact" | "conversation") {
@@ -438,7 +439,7 @@ pub async fn place_hold(
 pub async fn release_hold(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<HoldRow>, ApiError> {
     require(&who, Permission::ManageUsers)?;
     Ok(Json(

@@ -1,6 +1,6 @@
 //! Listening queries over the API (issue #6).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::domain::role::Permission;
 use crate::domain::Actor;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::session::require;
 use crate::listening::{self, ListeningError, ListeningReport, PublicPost, QueryRequest};
 use crate::storage::listening::ListeningQueryRow;
@@ -37,7 +38,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<QueryRequest>,
+    ApiJson(req): ApiJson<QueryRequest>,
 ) -> Result<(StatusCode, Json<ListeningQueryRow>), ApiError> {
     require(&who, Permission::ManageRouting)?;
     let row = listening::save(&state, who.workspace, &req, &Actor::User(who.user_id)).await?;
@@ -49,7 +50,7 @@ pub async fn create(
 pub async fn disable(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::ManageRouting)?;
     state
@@ -65,7 +66,7 @@ pub async fn disable(
 pub async fn offer(
     State(state): State<AppState>,
     who: Principal,
-    Json(posts): Json<Vec<PublicPost>>,
+    ApiJson(posts): ApiJson<Vec<PublicPost>>,
 ) -> Result<Json<ListeningReport>, ApiError> {
     require(&who, Permission::MoveData)?;
     Ok(Json(listening::offer(&state, who.workspace, &posts).await?))

@@ -1,6 +1,6 @@
 //! Routing rules and dismissals over the API (issue #6).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::domain::role::Permission;
 use crate::domain::{Actor, WorkspaceId};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::session::require;
 use crate::http::views::ConversationView;
 use crate::routing::rules::{Rule, RuleRequest};
@@ -29,7 +30,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<RuleRequest>,
+    ApiJson(req): ApiJson<RuleRequest>,
 ) -> Result<(StatusCode, Json<Rule>), ApiError> {
     require(&who, Permission::ManageRouting)?;
     check(&state, who.workspace, &req).await?;
@@ -45,8 +46,8 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<RuleRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RuleRequest>,
 ) -> Result<Json<Rule>, ApiError> {
     require(&who, Permission::ManageRouting)?;
     check(&state, who.workspace, &req).await?;
@@ -84,7 +85,7 @@ pub async fn dismissals(
 pub async fn undo(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ConversationView>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     let conv = state

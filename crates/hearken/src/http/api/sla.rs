@@ -1,7 +1,7 @@
 //! SLA over the API (#3): calendars, policy versions, a conversation's clocks explained,
 //! recorded events, sender kinds, and the SLA report as JSON or CSV.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,6 +15,7 @@ use crate::domain::role::Permission;
 use crate::domain::time::{from_millis, now_millis, rfc3339};
 use crate::domain::Actor;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::session::require;
 use crate::sla::engine::{self, LiveView, RECORDABLE_KINDS, SENDER_KINDS};
 use crate::sla::report::{self, Report, ReportParams, RunError};
@@ -79,7 +80,7 @@ async fn save_calendar(
 pub async fn save_calendar_api(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<CalendarRequest>,
+    ApiJson(req): ApiJson<CalendarRequest>,
 ) -> Result<Json<SlaCalendarRow>, ApiError> {
     require(&who, Permission::ManageSla)?;
     let spec: CalendarSpec = serde_json::from_value(req.spec).map_err(|e| bad(e.to_string()))?;
@@ -91,7 +92,7 @@ pub async fn save_calendar_api(
 pub async fn import_holidays(
     State(state): State<AppState>,
     who: Principal,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     body: String,
 ) -> Result<Json<SlaCalendarRow>, ApiError> {
     require(&who, Permission::ManageSla)?;
@@ -162,7 +163,7 @@ pub async fn policies(
 pub async fn add_policy(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<PolicyRequest>,
+    ApiJson(req): ApiJson<PolicyRequest>,
 ) -> Result<(StatusCode, Json<SlaPolicyRow>), ApiError> {
     require(&who, Permission::ManageSla)?;
     let effective_from = match &req.effective_from {
@@ -242,8 +243,8 @@ pub struct ExplainResponse {
 pub async fn explain(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Query(p): Query<ExplainParams>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(p): ApiQuery<ExplainParams>,
 ) -> Result<Json<ExplainResponse>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     Ok(Json(explain_of(&state, &who, id, &p).await?))
@@ -307,8 +308,8 @@ pub struct EventRequest {
 pub async fn record_event(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<EventRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<EventRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::ManageSla)?;
     let at = req
@@ -354,8 +355,8 @@ pub struct SenderKindRequest {
 pub async fn set_sender_kind(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<SenderKindRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<SenderKindRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::ManageSla)?;
     if !SENDER_KINDS.contains(&req.sender_kind.as_str()) {
@@ -392,7 +393,7 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
 pub async fn report(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<ReportParams>,
+    ApiQuery(p): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
     require(&who, Permission::ViewReports)?;
     let r = if p.exact == Some(true) {
@@ -414,7 +415,7 @@ pub async fn report(
 pub async fn conversations_csv(
     State(state): State<AppState>,
     who: Principal,
-    Query(p): Query<ReportParams>,
+    ApiQuery(p): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
     require(&who, Permission::ViewReports)?;
     let (_, data) = report::run(&state.store, who.workspace, &p, now_millis()).await?;
