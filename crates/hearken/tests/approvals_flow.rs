@@ -1188,6 +1188,46 @@ async fn the_reply_record_names_the_template_every_version_with_its_findings_and
     )
     .await;
     assert_eq!(status, 422, "an unknown template is refused: {out}");
+    for bad in [
+        json!({ "name": "", "body": "hi" }),
+        json!({ "name": "Empty", "body": "  " }),
+        json!({ "name": "Where", "body": "hi", "channel": "zzz" }),
+        json!({ "name": "Lang", "body": "hi", "locale": "<script>" }),
+    ] {
+        let (status, out) = post(&app, &manager.token, "/api/v1/templates", bad.clone()).await;
+        assert_eq!(status, 422, "{bad}: {out}");
+    }
+    let (status, fb) = post(
+        &app,
+        &manager.token,
+        "/api/v1/templates",
+        json!({ "name": "Page only", "body": "Thanks!", "channel": "facebook" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{fb}");
+    let (status, out) = reply(
+        &app,
+        &agent,
+        conv,
+        json!({ "text": "Thanks!", "template_id": fb["id"] }),
+    )
+    .await;
+    assert_eq!(status, 422, "a Facebook template on X is refused: {out}");
+    let (_, found) = app
+        .api(
+            &agent.token,
+            "GET",
+            &format!("/api/v1/templates?conversation_id={conv}"),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ships today"], "only templates usable on X");
 
     // v1 shouts (a warning, so it is held, not refused); an approver rewrites it as v2 and
     // another approver approves v2.

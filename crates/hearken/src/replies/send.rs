@@ -82,8 +82,12 @@ pub async fn send_reply(
     }
     if let Some(t) = opts.template_id {
         let known = state.store.templates(ws, None, None).await?;
-        if !known.iter().any(|row| row.id == t) {
+        let Some(row) = known.iter().find(|row| row.id == t) else {
             let why = format!("template {t} does not exist in this workspace");
+            return Err(FlowError::Invalid(why).into());
+        };
+        if row.channel.as_deref().is_some_and(|c| c != conv.channel) {
+            let why = format!("template {t} is for another channel");
             return Err(FlowError::Invalid(why).into());
         }
     }

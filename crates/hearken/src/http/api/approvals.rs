@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use hearken_voice::approval::rules::RoutingTable;
@@ -23,6 +23,7 @@ use crate::domain::role::Permission;
 use crate::domain::time::now_millis;
 use crate::domain::{Actor, WorkspaceId};
 use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::session::require;
 use crate::http::views::MessageView;
 use crate::storage::approvals::{
@@ -71,8 +72,8 @@ pub struct StyleGuideView {
 pub async fn put_style_guide(
     State(state): State<AppState>,
     who: Principal,
-    Path(locale): Path<String>,
-    Json(req): Json<StyleGuideRequest>,
+    ApiPath(locale): ApiPath<String>,
+    ApiJson(req): ApiJson<StyleGuideRequest>,
 ) -> Result<Json<StyleGuideView>, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let locale = crate::domain::conversation::Locale::parse(&locale)
@@ -135,7 +136,7 @@ pub struct StyleCheckResponse {
 pub async fn style_check(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<StyleCheckRequest>,
+    ApiJson(req): ApiJson<StyleCheckRequest>,
 ) -> Result<Json<StyleCheckResponse>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let checked = voice::check_text(
@@ -233,9 +234,28 @@ async fn conversation_variables(
 pub async fn create_template(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<TemplateRequest>,
+    ApiJson(req): ApiJson<TemplateRequest>,
 ) -> Result<(StatusCode, Json<TemplateView>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
+    let name_len = req.name.trim().chars().count();
+    if name_len == 0 || name_len > 200 || req.body.trim().is_empty() || req.body.len() > 10_000 {
+        return Err(ApiError::BadRequest(
+            "a template needs a name of 1 to 200 characters and a body of 1 to 10000 bytes".into(),
+        ));
+    }
+    if let Some(c) = &req.channel {
+        c.parse::<crate::domain::channel::Channel>()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    let locale = match &req.locale {
+        Some(l) => Some(
+            crate::domain::conversation::Locale::parse(l)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
     let t = Template {
         id: String::new(),
         name: req.name.clone(),
@@ -252,11 +272,11 @@ pub async fn create_template(
     let text = template::render(&t, &samples).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let channel = req.channel.clone().unwrap_or_else(|| "sandbox".into());
     let ws = who.workspace;
-    voice::enforce(&state, ws, &text, &channel, req.locale.as_deref()).await?;
+    voice::enforce(&state, ws, &text, &channel, locale.as_deref()).await?;
     let new = NewTemplate {
         name: req.name.trim().to_owned(),
         channel: req.channel,
-        locale: req.locale,
+        locale,
         body: req.body,
         variables: serde_json::to_string(&req.variables).unwrap_or_else(|_| "[]".into()),
     };
@@ -281,12 +301,18 @@ pub struct TemplateQuery {
 pub async fn templates(
     State(state): State<AppState>,
     who: Principal,
-    Query(q): Query<TemplateQuery>,
+    ApiQuery(q): ApiQuery<TemplateQuery>,
 ) -> Result<Json<Vec<TemplateView>>, ApiError> {
     require(&who, Permission::ReadConversations)?;
+    // Templates for the conversation's channel (and those for every channel).
+    let channel = match (&q.channel, q.conversation_id) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(id)) => (state.store.conversation(who.workspace, id).await?).map(|c| c.channel),
+        (None, None) => None,
+    };
     let rows = state
         .store
-        .templates(who.workspace, q.q.as_deref(), q.channel.as_deref())
+        .templates(who.workspace, q.q.as_deref(), channel.as_deref())
         .await?;
     let vars = match q.conversation_id {
         Some(id) => Some(conversation_variables(&state, &who, id).await?),
@@ -318,8 +344,8 @@ pub async fn templates(
 pub async fn put_path(
     State(state): State<AppState>,
     who: Principal,
-    Path(key): Path<String>,
-    Json(mut path): Json<ApprovalPath>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(mut path): ApiJson<ApprovalPath>,
 ) -> Result<Json<ApprovalPath>, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     path.id = key.clone();
@@ -339,7 +365,7 @@ pub async fn put_path(
 pub async fn put_routing(
     State(state): State<AppState>,
     who: Principal,
-    Json(table): Json<RoutingTable>,
+    ApiJson(table): ApiJson<RoutingTable>,
 ) -> Result<Json<RoutingTable>, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     table
@@ -379,7 +405,7 @@ pub struct MemberRequest {
 pub async fn create_team(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<NameRequest>,
+    ApiJson(req): ApiJson<NameRequest>,
 ) -> Result<(StatusCode, Json<TeamRow>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let actor = Actor::User(who.user_id);
@@ -395,8 +421,8 @@ pub async fn create_team(
 pub async fn add_team_member(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<MemberRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let actor = Actor::User(who.user_id);
@@ -412,7 +438,7 @@ pub async fn add_team_member(
 pub async fn create_department(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<NameRequest>,
+    ApiJson(req): ApiJson<NameRequest>,
 ) -> Result<(StatusCode, Json<DepartmentRow>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let actor = Actor::User(who.user_id);
@@ -428,8 +454,8 @@ pub async fn create_department(
 pub async fn add_department_member(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<MemberRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let actor = Actor::User(who.user_id);
@@ -458,7 +484,7 @@ pub struct DraftDetail {
 pub async fn get_draft(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DraftDetail>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let ws = who.workspace;
@@ -496,7 +522,7 @@ pub struct DraftQuery {
 pub async fn drafts(
     State(state): State<AppState>,
     who: Principal,
-    Query(q): Query<DraftQuery>,
+    ApiQuery(q): ApiQuery<DraftQuery>,
 ) -> Result<Json<Vec<DraftView>>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let ws = who.workspace;
@@ -566,8 +592,8 @@ pub struct DecisionRequest {
 pub async fn approve(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<DecisionRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
     require(&who, Permission::DecideApprovals)?;
     let row = decide::approve(&state, &who, id, &req.version_hash).await?;
@@ -579,8 +605,8 @@ pub async fn approve(
 pub async fn reject(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<DecisionRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
     require(&who, Permission::DecideApprovals)?;
     let note = req.note.unwrap_or_default();
@@ -602,8 +628,8 @@ pub struct EditRequest {
 pub async fn edit(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<EditRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<EditRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
     require(&who, Permission::DecideApprovals)?;
     let row = decide::edit(&state, &who, id, &req.text).await?;
@@ -615,7 +641,7 @@ pub async fn edit(
 pub async fn seen(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DraftView>, ApiError> {
     require(&who, Permission::WorkConversations)?;
     let row = decide::seen(&state, &who, id).await?;
@@ -627,7 +653,7 @@ pub async fn seen(
 pub async fn send(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let msg = decide::send(&state, &who, id).await?;
@@ -679,7 +705,7 @@ pub struct GrantRequest {
 pub async fn grant(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<GrantRequest>,
+    ApiJson(req): ApiJson<GrantRequest>,
 ) -> Result<(StatusCode, Json<CertificationRow>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let max = crate::approvals::certify::MAX_VALIDITY_DAYS;
@@ -714,7 +740,7 @@ pub struct CertQuery {
 pub async fn certifications(
     State(state): State<AppState>,
     who: Principal,
-    Query(q): Query<CertQuery>,
+    ApiQuery(q): ApiQuery<CertQuery>,
 ) -> Result<Json<Vec<CertificationRow>>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     Ok(Json(
@@ -727,7 +753,7 @@ pub async fn certifications(
 pub async fn revoke(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CertificationRow>, ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let actor = Actor::User(who.user_id);
@@ -764,7 +790,7 @@ pub struct CommTestView {
 pub async fn create_test(
     State(state): State<AppState>,
     who: Principal,
-    Json(req): Json<CommTestRequest>,
+    ApiJson(req): ApiJson<CommTestRequest>,
 ) -> Result<(StatusCode, Json<CommTestView>), ApiError> {
     require(&who, Permission::ManageBrandVoice)?;
     let row = certify::create(
@@ -821,7 +847,7 @@ pub async fn tests(
 pub async fn test_paper(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CommTestPaper>, ApiError> {
     require(&who, Permission::ReadConversations)?;
     let (row, test) = certify::load(&state, who.workspace, id).await?;
@@ -886,8 +912,8 @@ impl From<AttemptRow> for AttemptView {
 pub async fn take_test(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<AttemptRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AttemptRequest>,
 ) -> Result<(StatusCode, Json<AttemptView>), ApiError> {
     require(&who, Permission::WorkConversations)?;
     let row = certify::attempt(&state, &who, id, &req.answers).await?;
@@ -906,8 +932,8 @@ pub struct GradeRequest {
 pub async fn grade(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<GradeRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<GradeRequest>,
 ) -> Result<Json<AttemptView>, ApiError> {
     if !certify::may_review(who.role) {
         return Err(ApiError::Forbidden);
