@@ -1339,10 +1339,56 @@ async fn reply_rights_last_one_day_to_ten_years_and_no_validity_overflows() {
         let (status, out) = post(&app, &manager.token, "/api/v1/comm-tests", test).await;
         assert_eq!(status, 422, "{days} days: {out}");
     }
+    // Tests that could never be graded or passed are refused when saved.
+    let mut zero = comm_test();
+    zero["test"]["questions"][0]["kind"]["points"] = json!(0);
+    zero["test"]["questions"][1]["kind"]["style_points"] = json!(0);
+    zero["test"]["questions"][1]["kind"]["rubric"][0]["max"] = json!(0);
+    let mut stray = comm_test();
+    stray["test"]["questions"][0]["kind"]["correct"] = json!(["zzz"]);
+    let mut twice = comm_test();
+    twice["test"]["questions"][1]["id"] = json!("q1");
+    let mut nowhere = comm_test();
+    nowhere["channels"] = json!(["<script>"]);
+    for bad in [zero, stray, twice, nowhere] {
+        let (status, out) = post(&app, &manager.token, "/api/v1/comm-tests", bad).await;
+        assert_eq!(status, 422, "{out}");
+    }
+    let (status, out) = post(&app, &manager.token, "/api/v1/comm-tests", comm_test()).await;
+    assert_eq!(status, 201, "the unchanged test is fine: {out}");
     let grant = json!({ "user_id": agent.id, "channels": ["x"], "days": 3650 });
     let (status, out) = post(&app, &manager.token, "/api/v1/certifications", grant).await;
     assert_eq!(status, 201, "{out}");
     // Rights granted for 3650 days end 3650 × 24 hours after the grant.
     let span = out["expires_at"].as_i64().unwrap() - out["granted_at"].as_i64().unwrap();
     assert_eq!(span, 3650 * DAY_MS);
+}
+
+#[tokio::test]
+async fn a_path_its_approvers_can_never_satisfy_is_refused_when_saved() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let _approver = app.user("approver").await;
+    let branch = |group: Value, quorum: Value| {
+        json!({ "id": "", "name": "Q", "steps": [ { "branches": [
+            { "name": "L", "group": group, "quorum": quorum, "on_deadline": "expire" } ] } ] })
+    };
+    // One approver in the workspace: five of them can never approve.
+    for (group, quorum) in [
+        (json!({ "roles": ["approver"] }), json!({ "at_least": 5 })),
+        (json!({ "users": ["99999"] }), json!("any")),
+        (json!({ "roles": ["wizard"] }), json!("any")),
+    ] {
+        let (status, out) = app
+            .api(
+                &manager.token,
+                "PUT",
+                "/api/v1/approval-paths/q",
+                Some(branch(group.clone(), quorum)),
+            )
+            .await;
+        assert_eq!(status, 422, "{group}: {out}");
+    }
+    let ok = branch(json!({ "roles": ["approver"] }), json!({ "at_least": 1 }));
+    put(&app, &manager.token, "/api/v1/approval-paths/q", ok).await;
 }

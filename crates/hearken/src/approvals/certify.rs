@@ -48,6 +48,7 @@ pub async fn create(
             "pass mark over 100% or no questions".into(),
         ));
     }
+    check_questions(test, channels).map_err(FlowError::Invalid)?;
     let body = serde_json::to_string(test).map_err(|e| FlowError::Invalid(e.to_string()))?;
     let channels = serde_json::to_string(channels).unwrap_or_else(|_| "[]".into());
     let actor = Actor::User(who.user_id);
@@ -206,4 +207,58 @@ pub fn status(c: &CertificationRow, now: i64) -> CertStatus {
     } else {
         CertStatus::Active
     }
+}
+
+/// Refuses a test that could never be graded or passed: duplicate question ids, choices
+/// whose correct answers are not among the options, unknown channels, no points to earn.
+fn check_questions(test: &CommTest, channels: &[String]) -> Result<(), String> {
+    let known = |c: &str| c.parse::<crate::domain::channel::Channel>().is_ok();
+    if let Some(c) = channels.iter().find(|c| !known(c)) {
+        return Err(format!("{c:?} is not a channel"));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut total: u64 = 0;
+    for q in &test.questions {
+        if q.id.trim().is_empty() || !ids.insert(q.id.as_str()) {
+            return Err(format!(
+                "question ids must be unique and not empty ({:?})",
+                q.id
+            ));
+        }
+        match &q.kind {
+            QuestionKind::MultipleChoice {
+                options,
+                correct,
+                points,
+            } => {
+                let offered: std::collections::BTreeSet<&String> = options.iter().collect();
+                if correct.is_empty() || !correct.iter().all(|c| offered.contains(c)) {
+                    return Err(format!(
+                        "question {:?}: the correct answers must be some of its options",
+                        q.id
+                    ));
+                }
+                total += u64::from(*points);
+            }
+            QuestionKind::Scenario {
+                channel,
+                style_points,
+                rubric,
+            } => {
+                if !known(channel) {
+                    return Err(format!("question {:?}: {channel:?} is not a channel", q.id));
+                }
+                let mut criteria = std::collections::BTreeSet::new();
+                if !rubric.iter().all(|c| criteria.insert(c.id.as_str())) {
+                    return Err(format!("question {:?}: rubric ids must be unique", q.id));
+                }
+                total += u64::from(*style_points);
+                total += rubric.iter().map(|c| u64::from(c.max)).sum::<u64>();
+            }
+        }
+    }
+    if total == 0 {
+        return Err("the test has no points to earn".into());
+    }
+    Ok(())
 }

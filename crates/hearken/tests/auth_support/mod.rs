@@ -265,6 +265,8 @@ pub async fn seed(role: Role) -> Seeded {
     let admin = app.user_in(app.ws, "admin", "seed@acme.test").await;
     let author = app.user_in(app.ws, "agent", "author@acme.test").await;
     let target = app.user_in(app.ws, "agent", "target@acme.test").await;
+    // An approver, so the approval paths the walk saves can reach their quorum.
+    app.user_in(app.ws, "approver", "approver@acme.test").await;
     let walker = app.user_in(app.ws, role.as_str(), "walker@acme.test").await;
     let mut v: HashMap<&'static str, String> = HashMap::new();
     let now = now_millis();

@@ -351,6 +351,21 @@ pub async fn put_path(
     path.id = key.clone();
     path.validate()
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // A branch its group can never satisfy would hold every reply routed to it for good.
+    let dir = crate::approvals::decide::directory(&state, who.workspace).await?;
+    for (i, step) in path.steps.iter().enumerate() {
+        for b in &step.branches {
+            let members = hearken_voice::approval::Directory::members(&dir, &b.group).len();
+            if b.quorum.required(members).is_none() {
+                return Err(ApiError::BadRequest(format!(
+                    "branch `{}` of step {} has {members} members, too few for its quorum; \
+                     add the members first",
+                    b.name,
+                    i + 1
+                )));
+            }
+        }
+    }
     let body = serde_json::to_string(&path).map_err(|e| ApiError::Internal(e.into()))?;
     let actor = Actor::User(who.user_id);
     state
