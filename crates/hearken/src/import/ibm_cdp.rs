@@ -81,7 +81,7 @@ fn conversation(item: serde_json::Value) -> Result<Vec<IncomingMessage>, String>
                 &brand,
                 final_turn.tweet_id,
                 None,
-                final_turn.url_utterance,
+                super::twcs::decode_entities(&final_turn.url_utterance),
                 at,
                 out.last(),
             ));
@@ -97,7 +97,7 @@ fn turn_message(
 ) -> Result<IncomingMessage, String> {
     let text_field = |k: &str| turn.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let id = text_field("tweet_ID").ok_or("tweet_ID is missing")?;
-    let text = text_field("message").ok_or("message is missing")?;
+    let text = super::twcs::decode_entities(&text_field("message").ok_or("message is missing")?);
     let at = text_field("datetime").ok_or("datetime is missing")?;
     let at: Timestamp = at
         .parse()
@@ -181,7 +181,7 @@ mod tests {
       {"dialogHeader": {"company": "AcmeHelp", "conversationDateTime": "2020-04-01T17:31:32.000Z",
                         "duration": "01:00:00.0", "messageCount": "3", "sessionID": "s1"},
        "dialogContent": [
-         {"client": "user_1", "datetime": "2020-04-01T17:31:32.000Z", "message": "help", "tweet_ID": "10"},
+         {"client": "user_1", "datetime": "2020-04-01T17:31:32.000Z", "message": "cache &amp; cookies &lt;3", "tweet_ID": "10"},
          {"agent": "AcmeHelp", "datetime": "2020-04-01T17:40:00.000Z", "message": "sure", "tweet_ID": "11"}
        ],
        "agentURL": {"tweet_ID": "12", "url_utterance": "see link", "doc_id": "1", "turn": "3", "url": "u"}},
@@ -196,6 +196,10 @@ mod tests {
         let msgs: Vec<IncomingMessage> = out[..3].iter().map(|r| r.clone().unwrap().1).collect();
         assert_eq!(msgs[0].direction, Direction::In);
         assert_eq!(msgs[0].reply_to, None);
+        assert_eq!(
+            msgs[0].text, "cache & cookies <3",
+            "entities decoded as on X"
+        );
         assert_eq!(msgs[1].direction, Direction::Out);
         assert_eq!(msgs[1].reply_to.as_deref(), Some("10"));
         assert_eq!(msgs[2].platform_id, "12");

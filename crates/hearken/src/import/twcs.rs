@@ -214,8 +214,9 @@ fn mentioned_brand(text: &str) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Tweets of that era carry `&amp;`, `&lt;` and `&gt;` escaped by the platform.
-fn decode_entities(s: &str) -> String {
+/// Tweets of that era carry `&amp;`, `&lt;` and `&gt;` escaped by the platform (also the
+/// IBM sample, which is made of tweets).
+pub(super) fn decode_entities(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
