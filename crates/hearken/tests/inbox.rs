@@ -177,6 +177,17 @@ async fn waiting_filter_and_status_changes_with_audit() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(changed["status"], "resolved");
     assert_eq!(changed["assignee_id"], agent.id);
+    // An auditor reads and changes nothing, so is never an assignee.
+    let auditor = app.user("auditor").await;
+    let (status, out) = app
+        .api(
+            &agent.token,
+            "PATCH",
+            &format!("/api/v1/conversations/{id}"),
+            Some(json!({"assignee": auditor.id.to_string()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
     let (_, waiting) = app
         .api(
             &agent.token,

@@ -192,14 +192,22 @@ pub async fn change(
     }
     if let Some(a) = &req.assignee {
         c.assignee_id = Some(match optional_id(a, "assignee")? {
-            Some(uid) => Some(
-                state
-                    .store
-                    .user(ws, uid)
-                    .await?
-                    .ok_or_else(|| WorkError::Invalid("no such user in this workspace".into()))?
-                    .id,
-            ),
+            Some(uid) => Some({
+                let user = (state.store.user(ws, uid).await?)
+                    .ok_or_else(|| WorkError::Invalid("no such user in this workspace".into()))?;
+                // Only someone who may work conversations can be given one.
+                let works = user
+                    .role
+                    .parse::<crate::domain::role::Role>()
+                    .is_ok_and(|r| r.can(crate::domain::role::Permission::WorkConversations));
+                if !works {
+                    return Err(WorkError::Invalid(format!(
+                        "a {} cannot be assigned conversations",
+                        user.role
+                    )));
+                }
+                user.id
+            }),
             None => None,
         });
     }

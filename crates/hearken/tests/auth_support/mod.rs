@@ -404,8 +404,13 @@ pub async fn seed(role: Role) -> Seeded {
     )
     .await;
     v.insert("certification_ui", id(&cert_ui));
-    // The walker and the author reply on the sandbox without a trainee's approval.
-    for user in [walker.id, author.id] {
+    // The walker (when its role replies at all) and the author reply on the sandbox
+    // without a trainee's approval.
+    let repliers = match role.can(Permission::WorkConversations) {
+        true => vec![walker.id, author.id],
+        false => vec![author.id],
+    };
+    for user in repliers {
         let rights = json!({ "user_id": user, "channels": ["sandbox"], "days": 30 });
         call(
             &app,

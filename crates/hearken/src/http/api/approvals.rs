@@ -729,6 +729,15 @@ pub async fn grant(
             "name channels and a validity of 1 to {max} days"
         )));
     }
+    let user = (state.store.user(who.workspace, req.user_id).await?).ok_or(ApiError::NotFound)?;
+    let works = (user.role.parse::<crate::domain::role::Role>())
+        .is_ok_and(|r| r.can(Permission::WorkConversations));
+    if !works {
+        return Err(ApiError::BadRequest(format!(
+            "a {} does not reply, so holds no reply rights",
+            user.role
+        )));
+    }
     let now = now_millis();
     let c = NewCertification {
         user_id: req.user_id,
