@@ -1359,6 +1359,7 @@ async fn reply_rights_last_one_day_to_ten_years_and_no_validity_overflows() {
     let grant = json!({ "user_id": agent.id, "channels": ["x"], "days": 3650 });
     let (status, out) = post(&app, &manager.token, "/api/v1/certifications", grant).await;
     assert_eq!(status, 201, "{out}");
+    assert_eq!(out["channels"], json!(["x"]), "a list, not its JSON text");
     // Rights granted for 3650 days end 3650 × 24 hours after the grant.
     let span = out["expires_at"].as_i64().unwrap() - out["granted_at"].as_i64().unwrap();
     assert_eq!(span, 3650 * DAY_MS);

@@ -274,12 +274,20 @@ pub struct NewCertification {
     pub expires_at: Option<i64>,
 }
 
+/// Writes a stored JSON list of strings as the list (an unreadable one as empty).
+fn json_list<S: serde::Serializer>(stored: &str, s: S) -> Result<S::Ok, S::Error> {
+    let list: Vec<String> = serde_json::from_str(stored).unwrap_or_default();
+    serde::Serialize::serialize(&list, s)
+}
+
 /// Reply rights as stored.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct CertificationRow {
     pub id: i64,
     pub workspace_id: i64,
     pub user_id: i64,
+    /// Stored as a JSON list; served as the list itself.
+    #[serde(serialize_with = "json_list")]
     pub channels: String,
     pub attempt_id: Option<i64>,
     pub granted_at: i64,
