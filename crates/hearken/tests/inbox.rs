@@ -188,6 +188,40 @@ async fn waiting_filter_and_status_changes_with_audit() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let (status, out) = app
+        .api(
+            &agent.token,
+            "GET",
+            "/api/v1/conversations?waiting=maybe",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let (status, out) = app
+        .api(
+            &agent.token,
+            "POST",
+            &format!("/api/v1/conversations/{id}/replies"),
+            Some(json!({"text": "later", "send_at": "9999-12-31T23:59:59Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("send_at"),
+        "{out}"
+    );
+    let (status, out) = app
+        .api(
+            &agent.token,
+            "POST",
+            &format!("/api/v1/conversations/{id}/replies"),
+            Some(json!({"text": "then", "send_at": "1970-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
     let (_, waiting) = app
         .api(
             &agent.token,

@@ -66,7 +66,16 @@ impl InboxParams {
             channel: blank(&self.channel),
             account_id: self.account,
             team_id: self.team,
-            waiting: matches!(self.waiting.as_deref(), Some("true" | "on" | "1")),
+            waiting: match self.waiting.as_deref().map(str::trim) {
+                None | Some("" | "false" | "off" | "0") => false,
+                Some("true" | "on" | "1") => true,
+                Some(other) => {
+                    let other: String = other.chars().take(20).collect();
+                    return Err(WorkError::Invalid(format!(
+                        "waiting is true or false, not {other:?}"
+                    )));
+                }
+            },
             text: blank(&self.q),
             ..InboxFilter::default()
         };

@@ -108,7 +108,7 @@ pub async fn reply(
 ) -> Result<Response, ApiError> {
     require(&who, Permission::WorkConversations)?;
     let send_at = match &req.send_at {
-        Some(t) => Some(parse_instant(t)?),
+        Some(t) => Some(schedule_time(t)?),
         None => None,
     };
     let opts = ReplyOptions {
@@ -132,10 +132,26 @@ pub async fn reply(
 
 /// Parses an RFC 3339 instant into epoch milliseconds.
 pub fn parse_instant(text: &str) -> Result<i64, ApiError> {
-    let ts: jiff::Timestamp = text
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("{text:?} is not an RFC 3339 instant")))?;
+    let ts: jiff::Timestamp = text.parse().map_err(|e| {
+        ApiError::BadRequest(format!("{text:?} is not a usable RFC 3339 instant: {e}"))
+    })?;
     Ok(crate::domain::time::to_millis(ts))
+}
+
+/// A scheduled send time: from now (a minute's grace for clocks) to a year ahead.
+fn schedule_time(text: &str) -> Result<i64, ApiError> {
+    let refuse = || {
+        ApiError::BadRequest(format!(
+            "send_at {text:?} must be an RFC 3339 instant between now and a year from now"
+        ))
+    };
+    let at = parse_instant(text).map_err(|_| refuse())?;
+    let now = crate::domain::time::now_millis();
+    let year = 366 * 24 * 60 * 60 * 1000;
+    if at < now - 60_000 || at > now + year {
+        return Err(refuse());
+    }
+    Ok(at)
 }
 
 /// A tag to add.
