@@ -14,10 +14,9 @@
 //! - `presence`: who else is viewing or writing in a conversation.
 //! - `bench`: `hearken bench-approvals`.
 //!
-//! Known gaps:
-// TODO(#4): style guides, templates, approval paths, routing, teams and departments are
-// edited through the API only; `/brand-voice` shows them read-only. Reply rights granted
-// without a test are API only. (Tests, grading and reply rights have pages: `/tests`.)
+//! Style guides, templates, approval paths, routing, teams and departments are set up through
+//! the API (`/brand-voice` shows them); tests, grading and reply rights have pages (`/tests`,
+//! `/certifications`); granting rights without a test is API only.
 
 pub mod bench;
 pub mod certify;
