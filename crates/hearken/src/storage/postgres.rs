@@ -80,6 +80,7 @@ sql_store!(
     Dialect {
         position_fn: "strpos",
         analyze: Some(super::sql::ANALYZE_PG),
+        pack_rollups: false,
     }
 );
 

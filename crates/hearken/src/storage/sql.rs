@@ -12,6 +12,10 @@ pub(crate) struct Dialect {
     /// The statement that refreshes the planner's statistics of the tables an import
     /// grows, or `None` where the plans do not depend on them.
     pub analyze: Option<&'static str>,
+    /// Whether a sliced SLA report reads each rollup row packed into one text value: on
+    /// SQLite the cost is per value handed over by its worker thread, while PostgreSQL
+    /// pays more for the concatenation than it saves.
+    pub pack_rollups: bool,
 }
 
 /// An identity's current handle, display name, and the platform time that set them.

@@ -78,6 +78,7 @@ sql_store!(
         // The indexes are chosen without statistics (see migration 0008), and an ANALYZE
         // mid-import could move plans that were checked.
         analyze: None,
+        pack_rollups: true,
     }
 );
 
