@@ -369,3 +369,68 @@ fn safe_cell_prefixes_every_formula_start() {
     assert_eq!(safe_cell("plain"), "plain");
     assert_eq!(safe_cell(""), "");
 }
+
+#[tokio::test]
+async fn a_full_rollup_rebuild_racing_with_tag_changes_leaves_the_same_figures_as_exact() {
+    let app = common::TestApp::new().await;
+    let bytes =
+        std::fs::read(common::shared_data().join("conversations/twcs/twcs_head_sample.csv"))
+            .unwrap();
+    import::run(
+        app.store(),
+        app.ws,
+        &Actor::System("test"),
+        import::parse(Format::Twcs, &bytes),
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    let manager = app.user("manager").await;
+    let (_, list) = app
+        .api(
+            &manager.token,
+            "GET",
+            "/api/v1/conversations?limit=40",
+            None,
+        )
+        .await;
+    let ids: Vec<i64> = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    // Tag changes run while the whole workspace's rollups are rebuilt.
+    let tagging = async {
+        for id in &ids {
+            let path = format!("/api/v1/conversations/{id}/tags");
+            let body = Some(serde_json::json!({"tag": "raced"}));
+            let (s, _) = app.api(&manager.token, "POST", &path, body).await;
+            assert_eq!(s, StatusCode::NO_CONTENT);
+            tokio::task::yield_now().await;
+        }
+    };
+    let rebuild = app.store().sla_recompute_all(app.ws);
+    let (rebuilt, ()) = tokio::join!(rebuild, tagging);
+    assert!(rebuilt.unwrap() >= ids.len() as u64);
+    let totals = |body: &serde_json::Value| -> BTreeMap<String, (u64, u64)> {
+        body["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let key = t["key"].as_str().unwrap().to_owned();
+                let fr = t["first_response"]["count"].as_u64().unwrap();
+                (key, (fr, t["cases_opened"].as_u64().unwrap()))
+            })
+            .collect()
+    };
+    let base = format!("/api/v1/reports/sla?from={FROM}&to={TO}&by=tag&time=calendar");
+    let (_, exact) = app
+        .api(&manager.token, "GET", &format!("{base}&exact=true"), None)
+        .await;
+    let (_, fast) = app.api(&manager.token, "GET", &base, None).await;
+    let exact = totals(&exact);
+    assert!(exact.contains_key("raced"), "{exact:?}");
+    assert_eq!(totals(&fast), exact);
+}

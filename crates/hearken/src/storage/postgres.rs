@@ -81,6 +81,7 @@ sql_store!(
         position_fn: "strpos",
         analyze: Some(super::sql::ANALYZE_PG),
         pack_rollups: false,
+        lock_sla: Some("LOCK TABLE sla_conversations, sla_rollups IN ACCESS EXCLUSIVE MODE"),
     }
 );
 

@@ -892,29 +892,34 @@ macro_rules! sla_sql {
             }
 
             async fn sla_recompute_all(&self, ws: WorkspaceId) -> StoreResult<u64> {
+                // Rebuilt from scratch (the days may be cut in a new time zone) in one
+                // transaction: a change by another writer lands wholly before or wholly
+                // after it, never between the emptying and the re-adding of its figures.
+                // SQLite has one writer; PostgreSQL locks the SLA tables for the rebuild.
+                let mut tx = self.writer().begin().await?;
+                if let Some(lock) = DIALECT.lock_sla {
+                    sqlx::query(lock).execute(&mut *tx).await?;
+                }
                 let ids: Vec<(i64,)> =
                     sqlx::query_as("SELECT id FROM conversations WHERE workspace_id = $1 ORDER BY id")
                         .bind(ws.0)
-                        .fetch_all(self.reader())
+                        .fetch_all(&mut *tx)
                         .await?;
-                let mut n = 0;
-                // Rebuilt from scratch: the days may be cut in a new time zone.
-                // TODO(#3): refreshes by other writers during the rebuild can skew rollups.
                 sqlx::query("DELETE FROM sla_rollups WHERE workspace_id = $1")
                     .bind(ws.0)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE sla_conversations SET rollup_tags = NULL WHERE workspace_id = $1")
                     .bind(ws.0)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
+                let mut n = 0;
                 for chunk in ids.chunks(1000) {
                     let chunk: Vec<i64> = chunk.iter().map(|(id,)| *id).collect();
-                    let mut tx = self.writer().begin().await?;
                     sla_refresh_many_in(&mut tx, ws, &chunk, false).await?;
                     n += chunk.len() as u64;
-                    tx.commit().await?;
                 }
+                tx.commit().await?;
                 Ok(n)
             }
 

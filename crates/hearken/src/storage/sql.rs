@@ -16,6 +16,9 @@ pub(crate) struct Dialect {
     /// SQLite the cost is per value handed over by its worker thread, while PostgreSQL
     /// pays more for the concatenation than it saves.
     pub pack_rollups: bool,
+    /// The statement that keeps other writers off the SLA tables while a full rebuild runs,
+    /// where one writer does not already guarantee it.
+    pub lock_sla: Option<&'static str>,
 }
 
 /// An identity's current handle, display name, and the platform time that set them.

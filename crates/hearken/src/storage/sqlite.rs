@@ -79,6 +79,8 @@ sql_store!(
         // mid-import could move plans that were checked.
         analyze: None,
         pack_rollups: true,
+        // One writer connection: the rebuild's transaction already excludes the others.
+        lock_sla: None,
     }
 );
 
