@@ -1393,3 +1393,25 @@ async fn a_path_its_approvers_can_never_satisfy_is_refused_when_saved() {
     let ok = branch(json!({ "roles": ["approver"] }), json!({ "at_least": 1 }));
     put(&app, &manager.token, "/api/v1/approval-paths/q", ok).await;
 }
+
+#[tokio::test]
+async fn a_reply_names_any_template_of_the_workspace_not_only_the_first_fifty() {
+    let app = TestApp::new().await;
+    let manager = app.user("manager").await;
+    let agent = app.user("agent").await;
+    let mut last = 0;
+    for i in 0..55 {
+        let t = json!({ "name": format!("T{i:02}"), "body": format!("Answer {i}") });
+        let (status, out) = post(&app, &manager.token, "/api/v1/templates", t).await;
+        assert_eq!(status, 201, "{out}");
+        last = out["id"].as_i64().unwrap();
+    }
+    let conv = customer_says(&app, Channel::X, "t55", "Hi").await;
+    let body = json!({ "text": "Answer 54", "template_id": last });
+    let (status, sent) = reply(&app, &agent, conv, body).await;
+    assert_eq!(status, 201, "{sent}");
+    let id = sent["id"].as_i64().unwrap();
+    let path = format!("/api/v1/messages/{id}/record");
+    let (_, r) = app.api(&agent.token, "GET", &path, None).await;
+    assert_eq!(r["template"]["name"], "T54", "{r}");
+}

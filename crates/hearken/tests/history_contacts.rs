@@ -337,45 +337,26 @@ async fn a_dismissed_suggestion_is_no_longer_shown_and_the_dismissal_is_audited(
     ingest(app.store(), app.ws, &items).await;
     let a = contact_of(app.store(), app.ws, "x", "a1").await;
     let b = contact_of(app.store(), app.ws, "reddit", "r1").await;
-    let body = |basis: &str, reason: &str| {
-        Some(json!({"contact_id": b, "other_contact_id": a, "basis": basis, "reason": reason}))
+    let dismiss = |token: String, basis: &'static str, reason: &'static str| {
+        let body =
+            json!({"contact_id": b, "other_contact_id": a, "basis": basis, "reason": reason});
+        let app = &app;
+        async move {
+            let path = "/api/v1/contact-suggestions/dismiss";
+            app.api(&token, "POST", path, Some(body)).await.0
+        }
     };
-    let path = "/api/v1/contact-suggestions/dismiss";
-    let (s, _) = app
-        .api(
-            &auditor.token,
-            "POST",
-            path,
-            body("handle", "different people"),
-        )
-        .await;
+    let (agent_t, auditor_t) = (agent.token.clone(), auditor.token.clone());
+    let s = dismiss(auditor_t, "handle", "different people").await;
     assert_eq!(s, 403, "auditors change nothing");
-    let (s, _) = app
-        .api(&agent.token, "POST", path, body("shoe size", "x"))
-        .await;
+    let s = dismiss(agent_t.clone(), "shoe size", "x").await;
     assert_eq!(s, 422, "unknown basis");
-    let (s, _) = app
-        .api(&agent.token, "POST", path, body("handle", " "))
-        .await;
+    let s = dismiss(agent_t.clone(), "handle", " ").await;
     assert_eq!(s, 422, "a reason is required");
-    let (s, _) = app
-        .api(
-            &agent.token,
-            "POST",
-            path,
-            body("handle", "different people"),
-        )
-        .await;
+    let s = dismiss(agent_t.clone(), "handle", "different people").await;
     assert_eq!(s, 204);
     // Dismissing twice changes nothing and logs once.
-    let (s, _) = app
-        .api(
-            &agent.token,
-            "POST",
-            path,
-            body("handle", "different people"),
-        )
-        .await;
+    let s = dismiss(agent_t, "handle", "different people").await;
     assert_eq!(s, 204);
     let (_, v) = app
         .api(&agent.token, "GET", "/api/v1/contact-suggestions", None)

@@ -100,8 +100,8 @@ fn day_ms(d: &str) -> i64 {
         .as_millisecond()
 }
 
-#[tokio::test]
-async fn twcs_per_brand_first_response_medians_match_the_raw_file() {
+/// A desk with the TWCS head sample imported, and the file's bytes.
+async fn twcs_app() -> (common::TestApp, Vec<u8>) {
     let app = common::TestApp::new().await;
     let bytes =
         std::fs::read(common::shared_data().join("conversations/twcs/twcs_head_sample.csv"))
@@ -115,6 +115,12 @@ async fn twcs_per_brand_first_response_medians_match_the_raw_file() {
     )
     .await
     .unwrap();
+    (app, bytes)
+}
+
+#[tokio::test]
+async fn twcs_per_brand_first_response_medians_match_the_raw_file() {
+    let (app, bytes) = twcs_app().await;
     let to_exclusive = day_ms(TO) + 86_400_000;
     let expected = expected_medians(&bytes, day_ms(FROM), to_exclusive);
     assert!(expected.len() >= 5, "{expected:?}");
@@ -372,19 +378,7 @@ fn safe_cell_prefixes_every_formula_start() {
 
 #[tokio::test]
 async fn a_full_rollup_rebuild_racing_with_tag_changes_leaves_the_same_figures_as_exact() {
-    let app = common::TestApp::new().await;
-    let bytes =
-        std::fs::read(common::shared_data().join("conversations/twcs/twcs_head_sample.csv"))
-            .unwrap();
-    import::run(
-        app.store(),
-        app.ws,
-        &Actor::System("test"),
-        import::parse(Format::Twcs, &bytes),
-        &Progress::hidden(),
-    )
-    .await
-    .unwrap();
+    let (app, _) = twcs_app().await;
     let manager = app.user("manager").await;
     let (_, list) = app
         .api(

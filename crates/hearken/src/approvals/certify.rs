@@ -196,7 +196,7 @@ pub enum CertStatus {
     NotYetValid,
 }
 
-/// Where a certification stands at `now`, by the rule `gate::certified` applies.
+/// Where a certification stands at `now`; the gate lets only `Active` rights reply directly.
 pub fn status(c: &CertificationRow, now: i64) -> CertStatus {
     if c.revoked_at.is_some() {
         CertStatus::Revoked

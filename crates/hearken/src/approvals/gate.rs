@@ -128,10 +128,7 @@ pub async fn certified(
     Ok(certs.iter().any(|c| {
         let channels: Vec<String> = serde_json::from_str(&c.channels).unwrap_or_default();
         channels.iter().any(|ch| ch == channel)
-            && c.granted_at <= now
-            && c.expires_at.is_none_or(|t| now < t)
-            && c.revoked_at.is_none()
-            && c.expired_at.is_none()
+            && super::certify::status(c, now) == super::certify::CertStatus::Active
     }))
 }
 

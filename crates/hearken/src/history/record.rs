@@ -287,12 +287,7 @@ async fn composition(
     };
     let template = match template_id {
         Some(id) => {
-            let name = store
-                .templates(ws, None, None)
-                .await?
-                .into_iter()
-                .find(|t| t.id == id)
-                .map(|t| t.name);
+            let name = store.template(ws, id).await?.map(|t| t.name);
             Some(TemplateUsed { id, name })
         }
         None => None,

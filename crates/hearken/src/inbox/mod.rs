@@ -205,11 +205,7 @@ pub async fn change(
                 let user = (state.store.user(ws, uid).await?)
                     .ok_or_else(|| WorkError::Invalid("no such user in this workspace".into()))?;
                 // Only someone who may work conversations can be given one.
-                let works = user
-                    .role
-                    .parse::<crate::domain::role::Role>()
-                    .is_ok_and(|r| r.can(crate::domain::role::Permission::WorkConversations));
-                if !works {
+                if !user.works_conversations() {
                     return Err(WorkError::Invalid(format!(
                         "a {} cannot be assigned conversations",
                         user.role

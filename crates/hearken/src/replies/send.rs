@@ -81,8 +81,7 @@ pub async fn send_reply(
             .map_err(|e| FlowError::Invalid(e.to_string()))?;
     }
     if let Some(t) = opts.template_id {
-        let known = state.store.templates(ws, None, None).await?;
-        let Some(row) = known.iter().find(|row| row.id == t) else {
+        let Some(row) = state.store.template(ws, t).await? else {
             let why = format!("template {t} does not exist in this workspace");
             return Err(FlowError::Invalid(why).into());
         };

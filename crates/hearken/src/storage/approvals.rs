@@ -340,6 +340,8 @@ pub trait ApprovalStore: Send + Sync {
         t: &NewTemplate,
         actor: &Actor,
     ) -> StoreResult<TemplateRow>;
+    /// One template by id.
+    async fn template(&self, ws: WorkspaceId, id: i64) -> StoreResult<Option<TemplateRow>>;
     /// Templates whose name or body contains `text` (any case), for one channel (or any).
     async fn templates(
         &self,
@@ -931,6 +933,14 @@ macro_rules! approvals_sql {
                     append_audit_in(&mut tx, ws, &ev).await?;
                     tx.commit().await?;
                     Ok(row)
+                }
+
+                async fn template(&self, ws: WorkspaceId, id: i64) -> StoreResult<Option<TemplateRow>> {
+                    Ok(sqlx::query_as("SELECT * FROM reply_templates WHERE workspace_id = $1 AND id = $2")
+                        .bind(ws.0)
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await?)
                 }
 
                 async fn templates(

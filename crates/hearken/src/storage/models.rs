@@ -24,6 +24,15 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
+impl UserRow {
+    /// Whether the user's role works conversations (may be assigned one, may hold reply
+    /// rights).
+    pub fn works_conversations(&self) -> bool {
+        (self.role.parse::<crate::domain::role::Role>())
+            .is_ok_and(|r| r.can(crate::domain::role::Permission::WorkConversations))
+    }
+}
+
 /// A user to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {

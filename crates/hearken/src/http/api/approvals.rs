@@ -730,9 +730,7 @@ pub async fn grant(
         )));
     }
     let user = (state.store.user(who.workspace, req.user_id).await?).ok_or(ApiError::NotFound)?;
-    let works = (user.role.parse::<crate::domain::role::Role>())
-        .is_ok_and(|r| r.can(Permission::WorkConversations));
-    if !works {
+    if !user.works_conversations() {
         return Err(ApiError::BadRequest(format!(
             "a {} does not reply, so holds no reply rights",
             user.role
