@@ -1228,6 +1228,33 @@ async fn the_reply_record_names_the_template_every_version_with_its_findings_and
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ships today"], "only templates usable on X");
+    // Templates in another language stay out of a conversation whose language is known.
+    let es = json!({ "name": "Envío hoy", "body": "Sale hoy.", "locale": "es" });
+    assert_eq!(
+        post(&app, &manager.token, "/api/v1/templates", es).await.0,
+        201
+    );
+    let names_for = |locale: &'static str| {
+        let (app, token) = (&app, agent.token.clone());
+        async move {
+            let path = format!("/api/v1/conversations/{conv}");
+            let (s, _) = app
+                .api(&token, "PATCH", &path, Some(json!({ "locale": locale })))
+                .await;
+            assert_eq!(s, 200);
+            let path = format!("/api/v1/templates?conversation_id={conv}");
+            let (_, found) = app.api(&token, "GET", &path, None).await;
+            let names: Vec<String> = found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect();
+            names
+        }
+    };
+    assert_eq!(names_for("fr").await, ["Ships today"]);
+    assert_eq!(names_for("es-MX").await, ["Envío hoy", "Ships today"]);
 
     // v1 shouts (a warning, so it is held, not refused); an approver rewrites it as v2 and
     // another approver approves v2.

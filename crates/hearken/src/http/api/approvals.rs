@@ -296,7 +296,8 @@ pub struct TemplateQuery {
     pub conversation_id: Option<i64>,
 }
 
-/// Searches templates by name or text, for one channel.
+/// Searches templates by name or text, for one channel; with `conversation_id`, for that
+/// conversation's channel and language.
 #[utoipa::path(get, path = "/api/v1/templates", params(TemplateQuery), responses((status = 200, body = Vec<TemplateView>)))]
 pub async fn templates(
     State(state): State<AppState>,
@@ -304,16 +305,27 @@ pub async fn templates(
     ApiQuery(q): ApiQuery<TemplateQuery>,
 ) -> Result<Json<Vec<TemplateView>>, ApiError> {
     require(&who, Permission::ReadConversations)?;
-    // Templates for the conversation's channel (and those for every channel).
-    let channel = match (&q.channel, q.conversation_id) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(id)) => (state.store.conversation(who.workspace, id).await?).map(|c| c.channel),
-        (None, None) => None,
+    // Templates for the conversation's channel and language (and those for any).
+    let conv = match q.conversation_id {
+        Some(id) => state.store.conversation(who.workspace, id).await?,
+        None => None,
     };
-    let rows = state
+    let channel = q
+        .channel
+        .clone()
+        .or(conv.as_ref().map(|c| c.channel.clone()));
+    let language = |tag: &str| tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+    let wanted = conv.and_then(|c| c.locale).map(|l| language(&l));
+    let rows: Vec<_> = state
         .store
         .templates(who.workspace, q.q.as_deref(), channel.as_deref())
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|t| match (&wanted, &t.locale) {
+            (Some(w), Some(l)) => language(l) == *w,
+            _ => true,
+        })
+        .collect();
     let vars = match q.conversation_id {
         Some(id) => Some(conversation_variables(&state, &who, id).await?),
         None => None,
