@@ -81,8 +81,11 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         "Open http://{}/ and sign in as admin@demo.hearken.local with password {password}",
         args.listen
     );
+    let exe =
+        std::env::current_exe().map_or_else(|_| "hearken".into(), |p| p.display().to_string());
     println!(
-        "More users: HEARKEN_DATA_DIR={} hearken user add --workspace demo ...",
+        "More users: on /admin/users, or HEARKEN_DATA_DIR={} {exe} user add --workspace demo \
+         --email you@example.org --name You --role agent",
         dir.display()
     );
     if args.replay_ms > 0 {
